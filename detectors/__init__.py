@@ -1,0 +1,1 @@
+"""darktmm experiments layer: detector response, data (with citations), likelihoods and limits."""

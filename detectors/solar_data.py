@@ -1,0 +1,61 @@
+"""Readers for the solar tables in the data directory (SNuDD copies of Bahcall's tables and the
+production zones of Lopes & Turck-Chieze, arXiv:1302.2791). See ``shared/data/PROVENANCE.md`` sec. 2.
+
+Files are found with :func:`detectors.data.path` (``data_dir``, then ``$DARKTMM_DATA``, then the
+user cache). Results are in the units of ``spectra/``: energies in GeV, shapes in GeV^-1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spectra.validate import ParameterError
+
+from .data import DataError, load_table
+
+_DIST = "solar/snudd/flux_distributions/{}_dist.txt"
+#: Component -> (spectrum file, column of the shape). The 8B file's columns are E, best, +3sigma, -3sigma.
+_SPECTRA = {
+    "pp": ("pp_neutrino.txt", 1),
+    "hep": ("hep_neutrino.txt", 1),
+    "8B": ("B8_neutrino_flux.txt", 1),
+    "13N": ("N13_neutrino.txt", 1),
+    "15O": ("15O_neutrino.txt", 1),
+    "17F": ("17F_neutrino.txt", 1),
+}
+_PROFILES = ("pp", "pep", "7Be", "8B", "hep", "13N", "15O", "17F")
+
+
+def production_profile(name: str, data_dir=None) -> tuple[np.ndarray, np.ndarray]:
+    """Production-zone distribution (x = r/R_sun, f(x)) of a solar component, f of unit area.
+
+    Reads ``solar/snudd/flux_distributions/<name>_dist.txt``; rows are sorted by x and f is
+    clipped at 0 (hep_dist.txt has one row out of order and one negative entry), then f is
+    normalised by its trapezoid integral. The result is the ``profile`` of
+    :func:`spectra.solar.mass_fractions`.
+    """
+    if name not in _PROFILES:
+        raise ParameterError(f"no production profile for {name!r}; choose from {_PROFILES}")
+    tab = load_table(_DIST.format(name), data_dir)
+    if tab.ndim != 2 or tab.shape[1] < 2:
+        raise DataError(f"{_DIST.format(name)}: expected two columns, got shape {tab.shape}")
+    order = np.argsort(tab[:, 0], kind="stable")
+    x = tab[order, 0]
+    f = np.clip(tab[order, 1], 0.0, None)
+    return x, f / np.trapezoid(f, x)
+
+
+def spectrum_table(name: str, data_dir=None) -> tuple[np.ndarray, np.ndarray]:
+    """Tabulated spectral shape (E [GeV], dN/dE [GeV^-1]) of a continuum component, unit area.
+
+    Reads ``solar/snudd/nu_flux/`` (Bahcall's tables; CRLF, leading blank line, read by
+    numpy.loadtxt); for 8B the 'best' column of B8_neutrino_flux.txt (Bahcall et al., PRC 54
+    (1996) 411). Renormalised by the trapezoid integral, as SNuDD does.
+    """
+    if name not in _SPECTRA:
+        raise ParameterError(f"no spectrum table for {name!r} (lines have none); choose from {tuple(_SPECTRA)}")
+    fname, col = _SPECTRA[name]
+    tab = load_table("solar/snudd/nu_flux/" + fname, data_dir)
+    e = tab[:, 0] * 1e-3
+    s = tab[:, col]
+    return e, s / np.trapezoid(s, e)

@@ -1,0 +1,198 @@
+"""Solar-neutrino electron-recoil spectra as VEGAS batch integrands.
+
+The differential rate per target electron (``neutrino_electron.md`` section 7):
+
+    dR/dT|_SM  = sum_c phi_c int_{E_min(T)} dE s_c(E) [P_ee dsig_e/dT + (1 - P_ee) dsig_x/dT]
+    dR/dT|_TMM = sum_c phi_c int_{E_min(T)} dE s_c(E) (pi alpha^2/m_e^2)(1/T - 1/E) F(T)^2
+                                               * sum_i P_i^c(E) sum_j |lambda_ji/mu_B|^2
+
+with s_c the unit-area spectrum, phi_c the flux (B16-GS98), F(T) = 2 m_e T/(2 m_e T + m_A'^2) and
+lambda = eps mu_D the Dirac-normalised moment in the mass basis.
+
+Variables (section 9 of the same file): u_0 maps to ln T on [T_lo, T_hi], so the Jacobian
+T ln(T_hi/T_lo) cancels the 1/T of the TMM; for continua u_1 maps to
+E = F^-1(F(E_min(T)) + u_1 [1 - F(E_min(T))]), F the CDF of s_c, so that the spectrum cancels and
+the kinematic limit T <= T_max(E) is built in. Lines are integrated in T only.
+
+Units: T, E in GeV; the integrand (and so every histogram of it) is a rate per target electron
+in s^-1 (a rate density in T times the Jacobian). :data:`PER_E_S_TO_CPD100T` converts to
+counts per day per 100 t for Borexino's electron density.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from . import nue, solar
+from .constants import GEV2_TO_CM2
+from .model import NUFIT52, Oscillation
+from .validate import ParameterError, check_range
+
+#: Probabilities are tabulated on this many energies per component and interpolated linearly
+#: (neutrino_electron.md section 9: they are smooth).
+N_PROB_NODES = 200
+
+
+@dataclass(frozen=True)
+class RecoilProcess:
+    """One solar component scattering on electrons, SM or dark TMM.
+
+    Parameters
+    ----------
+    component: solar component name (``spectra.solar.COMPONENTS``).
+    kind: ``"sm"`` or ``"tmm"``.
+    T_lo, T_hi: recoil range [GeV]; T_hi is clipped to the kinematic maximum.
+    m_ap: dark-photon mass [GeV] (TMM only; 0 is the photon).
+    moment_muB: Dirac-normalised moment matrix lambda = eps mu_D in the mass basis [mu_B]
+        (TMM only).
+    osc, profile: oscillation parameters and production profile (x, f) (None: built-in default).
+    corrections: SM cross section, ``"bks"`` (default) or ``"tree"``.
+    """
+
+    component: str
+    kind: str = "sm"
+    T_lo: float = 0.05e-3
+    T_hi: float = 20e-3
+    m_ap: float = 0.0
+    moment_muB: np.ndarray | None = None
+    osc: Oscillation = NUFIT52
+    profile: tuple | None = field(default=None, compare=False)
+    corrections: str = "bks"
+
+    def __post_init__(self):
+        if self.component not in solar.COMPONENTS:
+            raise ParameterError(
+                f"solar component {self.component!r} is unknown; choose from {sorted(solar.COMPONENTS)}"
+            )
+        if self.kind not in ("sm", "tmm"):
+            raise ParameterError(f"kind = {self.kind!r} must be 'sm' or 'tmm'")
+        check_range("T_lo", self.T_lo, 0.0, None, unit="GeV", lo_open=True)
+        check_range("T_hi", self.T_hi, self.T_lo, None, unit="GeV", lo_open=True)
+        check_range("m_ap", self.m_ap, 0.0, None, unit="GeV")
+
+    # -- component data -----------------------------------------------------
+    @cached_property
+    def comp(self):
+        return solar.COMPONENTS[self.component]
+
+    @property
+    def is_line(self) -> bool:
+        return bool(self.comp.lines)
+
+    @property
+    def ndim(self) -> int:
+        return 1 if self.is_line else 2
+
+    @cached_property
+    def e_max(self) -> float:
+        return max(e for e, _ in self.comp.lines) if self.is_line else float(self.comp.endpoint_GeV)
+
+    @cached_property
+    def t_range(self) -> tuple[float, float]:
+        t_hi = min(self.T_hi, float(nue.t_max(self.e_max)))
+        if t_hi <= self.T_lo:
+            return (self.T_lo, self.T_lo)
+        return (self.T_lo, t_hi)
+
+    @property
+    def empty(self) -> bool:
+        lo, hi = self.t_range
+        return hi <= lo
+
+    @cached_property
+    def _prob_table(self):
+        lo = 1e-5 if not self.is_line else min(e for e, _ in self.comp.lines)
+        e = np.geomspace(max(lo, 1e-6), self.e_max, N_PROB_NODES) if not self.is_line else None
+        if e is None:
+            e = np.array(sorted(x for x, _ in self.comp.lines))
+        p = solar.mass_fractions(e, self.component, self.osc, self.profile)
+        return e, np.asarray(p)
+
+    def mass_fractions(self, E):
+        """P_i(E) interpolated from :data:`N_PROB_NODES` nodes, shape (n, 3)."""
+        e, p = self._prob_table
+        if len(e) == 1:
+            return np.broadcast_to(p[0], (np.size(E), 3))
+        return np.stack([np.interp(E, e, p[:, i]) for i in range(3)], axis=-1)
+
+    def pee(self, E):
+        """P_ee(E) = sum_i |U_ei|^2 P_i(E) (neutrino_electron.md section 8)."""
+        ue2 = np.abs(self.osc.pmns()[0]) ** 2
+        return self.mass_fractions(E) @ ue2
+
+    @cached_property
+    def _column_norms(self):
+        if self.moment_muB is None:
+            raise ParameterError("a TMM process needs moment_muB (lambda = eps mu_D, mass basis, mu_B)")
+        lam = np.asarray(self.moment_muB, dtype=complex)
+        return np.sum(np.abs(lam) ** 2, axis=0)  # sum_j |lambda_ji|^2 for each i
+
+    # -- cross-section part -------------------------------------------------
+    def _xsec(self, E, T):
+        """Cross-section factor [cm^2 / GeV] including oscillation weights."""
+        if self.kind == "sm":
+            pe = self.pee(E)
+            ds = pe * nue.dsigma_dT_sm(E, T, "e", self.corrections) + (1.0 - pe) * nue.dsigma_dT_sm(
+                E, T, "x", self.corrections
+            )
+        else:
+            musq = self.mass_fractions(E) @ self._column_norms
+            ds = nue.dsigma_dT_tmm(E, T, 1.0, self.m_ap) * musq
+        return ds * GEV2_TO_CM2
+
+    # -- the VEGAS map ------------------------------------------------------
+    def T_of(self, u):
+        lo, hi = self.t_range
+        return lo * np.exp(u[:, 0] * np.log(hi / lo))
+
+    def __call__(self, u: np.ndarray) -> np.ndarray:
+        """Batch integrand on [0,1]^ndim: rate per target electron in s^-1 (Jacobian included)."""
+        lo, hi = self.t_range
+        if hi <= lo:
+            return np.zeros(len(u))
+        L = np.log(hi / lo)
+        T = lo * np.exp(u[:, 0] * L)
+        jac = T * L
+        if self.is_line:
+            out = np.zeros(len(u))
+            for e_line, br in self.comp.lines:
+                out += br * self._xsec(np.full_like(T, e_line), T)
+            return self.comp.flux_cm2_s * jac * out
+        emin = nue.e_min(T)
+        f0 = solar.spectrum_cdf(self.component, emin)
+        E = solar.spectrum_ppf(self.component, f0 + u[:, 1] * (1.0 - f0))
+        E = np.maximum(E, emin)
+        return self.comp.flux_cm2_s * jac * (1.0 - f0) * self._xsec(E, T)
+
+    def dR_dT(self, T, *, epsabs=0.0, epsrel=1e-8):
+        """Differential rate per electron [s^-1 GeV^-1] at recoil energies T by adaptive quadrature.
+
+        The independent check of the VEGAS integrand: scipy.integrate.quad over E from E_min(T).
+        """
+        from scipy.integrate import quad
+
+        T = np.atleast_1d(np.asarray(T, dtype=float))
+        out = np.zeros_like(T)
+        for k, t in enumerate(T):
+            if self.is_line:
+                out[k] = sum(
+                    br * self._xsec(np.array([e]), np.array([t]))[0] for e, br in self.comp.lines
+                )
+                out[k] *= self.comp.flux_cm2_s
+                continue
+            emin = float(nue.e_min(t))
+            if emin >= self.e_max:
+                continue
+
+            def g(E, t=t):
+                return float(
+                    solar.spectrum_shape(self.component, np.array([E]))[0]
+                    * self._xsec(np.array([E]), np.array([t]))[0]
+                )
+
+            val, _ = quad(g, emin, self.e_max, epsabs=epsabs, epsrel=epsrel, limit=200)
+            out[k] = self.comp.flux_cm2_s * val
+        return out
