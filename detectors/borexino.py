@@ -186,7 +186,7 @@ def _fine_to_coarse(fine_edges, coarse_edges) -> np.ndarray:
 
 
 def spectrum(process: RecoilProcess, folded_edges, true_edges, *, rtol=1e-3, seed=0,
-             response: Response = RESPONSE, n_fine: int = N_FINE, neval: int = 20_000,
+             response: Response = RESPONSE, n_fine: int = N_FINE, neval: int | None = None,
              rng=None) -> Spectrum:
     """VEGAS true and folded spectrum of one process, to relative precision ``rtol`` per bin."""
     lo, hi = process.t_range
@@ -198,6 +198,8 @@ def spectrum(process: RecoilProcess, folded_edges, true_edges, *, rtol=1e-3, see
     fine_edges = lo * np.exp(np.linspace(0.0, 1.0, n_fine + 1) * np.log(hi / lo))
     fine_c = np.sqrt(fine_edges[1:] * fine_edges[:-1])
     R = np.vstack([response.matrix(fine_c, folded_edges), _fine_to_coarse(fine_edges, true_edges)])
+    # lines are 1-D (T only); continua need more points per bin to stratify the E axis too
+    neval = neval or (20_000 if process.ndim == 1 else 100_000)
     integ = Vegas(process.ndim, seed=seed, rng=rng, neval=neval)
 
     res = integ.histogram(process, n_fine, rtol=rtol, fold=R, significant=1e-3)
@@ -337,15 +339,23 @@ def spectral_limit_from_templates(data: PhaseIIData, sm, sm_rates, tmm, m_ap, tr
                                   expected=True) -> LimitPoint:
     """90 % CL upper limit on eps*mu_eff [mu_B] from the spectral fit, and the Asimov expected."""
     model = build_model(data, sm, sm_rates, tmm, treatment)
+    # rescale the signal template to ~1000 events so that s is O(1) at every mass (a heavy A'
+    # suppresses the rate by (m_A'^2/2 m_e T)^2, many orders of magnitude)
+    n_sig = float(model.A[-1].sum())
+    if not n_sig > 0:
+        return LimitPoint(m_ap, np.inf, np.inf, 0.0, np.nan, np.nan, "spectral", {"treatment": treatment})
+    k = 1000.0 / n_sig
+    model.A[-1] *= k
     s_ul, s_hat, d_min = _limit_on_s(model, data.counts)
     null = model.fit(data.counts, fix={"s": 0.0})
     exp = float("nan")
     if expected:
         asimov = model.expected(null.theta)
         s_ul_a, _, _ = _limit_on_s(model, asimov)
-        exp = MU_REF * np.sqrt(s_ul_a)
+        exp = MU_REF * np.sqrt(s_ul_a * k)
+    s_hat *= k
     return LimitPoint(
-        m_ap, MU_REF * np.sqrt(s_ul), exp, s_hat, d_min, null.deviance, "spectral",
+        m_ap, MU_REF * np.sqrt(s_ul * k), exp, s_hat, d_min, null.deviance, "spectral",
         {"nuisances_null": dict(zip(model.names, null.theta.tolist())), "treatment": treatment},
     )
 
@@ -416,6 +426,8 @@ def limit(masses, *, data_dir=None, method="auto", treatment="ssm", rtol=1e-3, s
     else:
         data = load_data(data_dir)
         info["data_file"] = data.path
+        if profiles is None:
+            profiles = production_profiles(data_dir)
         sm, rates = sm_spectra(data.edges, rtol=rtol, seed=seed, osc=osc, profiles=profiles)
         for m in masses:
             tmm = tmm_spectra(m, data.edges, rtol=rtol, seed=seed, osc=osc, profiles=profiles)
@@ -424,6 +436,16 @@ def limit(masses, *, data_dir=None, method="auto", treatment="ssm", rtol=1e-3, s
                 progress(1)
     info["timing_s"] = time.perf_counter() - t0
     return pts, info
+
+
+def production_profiles(data_dir=None):
+    """Production-zone distributions from the SNuDD files when found, else None (built-in defaults)."""
+    from .solar_data import production_profile
+
+    try:
+        return {c: production_profile(c, data_dir) for c in SOLAR}
+    except datamod.DataError:
+        return None
 
 
 def describe() -> dict:

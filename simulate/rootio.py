@@ -158,8 +158,20 @@ def _json_default(o):
     return str(o)
 
 
+def _finite(o):
+    """Replace inf/nan by None: strict JSON has no Infinity (a limit that could not be set)."""
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
+    if isinstance(o, (float, np.floating)) and not np.isfinite(o):
+        return None
+    return o
+
+
 def to_json(obj) -> str:
-    return json.dumps(obj, default=_json_default, indent=2, sort_keys=False)
+    """Strict JSON (inf and nan become null)."""
+    return json.dumps(_finite(obj), default=_json_default, indent=2, sort_keys=False, allow_nan=False)
 
 
 __all__ = ["OutputError", "ParameterError", "atomic_root", "atomic_path", "th1d", "write_tree", "write_runinfo", "to_json"]

@@ -112,8 +112,9 @@ def spectrum_borexino(args) -> int:
     have_data = datamod.available(borexino.DATA_FILE, args.data_dir)
     data = borexino.load_data(args.data_dir) if have_data else None
     edges = data.edges if data is not None else borexino.window_edges()
-    sm, rates = borexino.sm_spectra(edges, rtol=rtol, seed=args.seed)
-    tmm = borexino.tmm_spectra(m_ap, edges, mu_eff=eps_mu, rtol=rtol, seed=args.seed)
+    profiles = borexino.production_profiles(args.data_dir)
+    sm, rates = borexino.sm_spectra(edges, rtol=rtol, seed=args.seed, profiles=profiles)
+    tmm = borexino.tmm_spectra(m_ap, edges, mu_eff=eps_mu, rtol=rtol, seed=args.seed, profiles=profiles)
     fit = None
     if data is not None:
         model = borexino.build_model(data, sm, rates, {c: _scaled(s, 1.0) for c, s in tmm.items()}, "ssm")
@@ -144,6 +145,7 @@ def spectrum_borexino(args) -> int:
                                            max(s.max_rel_error for s in tmm.values() if s.neval))),
         "seed": args.seed,
         "data": data.path if data is not None else None,
+        "production_profiles": "SNuDD files" if profiles is not None else "built-in default",
         "timing_s": elapsed,
     }
     if fit is not None:

@@ -56,7 +56,7 @@ COMPONENTS: dict[str, SolarComponent] = {
         SolarComponent("pep", 1.44e8, ((1.442 * MEV, 1.0),), 1.442 * MEV),
         SolarComponent("hep", 7.98e3, (), 18.784 * MEV),
         SolarComponent("7Be", 4.93e9, ((0.8613 * MEV, 0.8956), (0.3843 * MEV, 0.1044)), 0.8613 * MEV),
-        SolarComponent("8B", 5.46e6, (), 16.958 * MEV),
+        SolarComponent("8B", 5.46e6, (), 16.9579 * MEV),
         SolarComponent("13N", 2.78e8, (), 1.199 * MEV),
         SolarComponent("15O", 2.05e8, (), 1.732 * MEV),
         SolarComponent("17F", 5.29e6, (), 1.740 * MEV),
@@ -195,7 +195,7 @@ def b8_shape_grid(params=_B8_FIT, n=_B8_N):
 
 @lru_cache(maxsize=None)
 def _tabulated(name: str):
-    """(E grid, unit-area shape, CDF) of a continuum component, computed once."""
+    """(E grid, unit-area shape, CDF, E and CDF for the inverse) of a continuum component, computed once."""
     comp = get_component(name)
     if comp.is_line:
         raise ParameterError(f"{name} is a line source; use COMPONENTS[{name!r}].lines")
@@ -208,9 +208,13 @@ def _tabulated(name: str):
         s = s / np.trapezoid(s, e)
     cdf = np.concatenate([[0.0], np.cumsum(0.5 * (s[1:] + s[:-1]) * np.diff(e))])
     s, cdf = s / cdf[-1], cdf / cdf[-1]
-    for arr in (e, s, cdf):
+    # strictly increasing part for the inverse (the CDF saturates at 1 in floating point
+    # just below the endpoint, where the shape is < 1e-16 of its maximum)
+    keep = np.concatenate([[True], np.diff(cdf) > 0])
+    e_inv, cdf_inv = e[keep], cdf[keep]
+    for arr in (e, s, cdf, e_inv, cdf_inv):
         arr.setflags(write=False)
-    return e, s, cdf
+    return e, s, cdf, e_inv, cdf_inv
 
 
 def spectrum_shape(name: str, E_GeV):
@@ -220,14 +224,14 @@ def spectrum_shape(name: str, E_GeV):
     numerically; 8B: :func:`b8_shape_grid`, interpolated linearly. Zero outside (0, endpoint).
     Line sources (pep, 7Be) raise ParameterError: use ``COMPONENTS[name].lines``.
     """
-    e, s, _ = _tabulated(name)
+    e, s = _tabulated(name)[:2]
     E = np.asarray(E_GeV, dtype=float)
     return np.interp(E, e, s, left=0.0, right=0.0)
 
 
 def spectrum_cdf(name: str, E_GeV):
     """CDF F(E) = int_0^E dN/dE' dE' of a continuum component (dimensionless), E in GeV."""
-    e, _, cdf = _tabulated(name)
+    e, _, cdf = _tabulated(name)[:3]
     return np.interp(np.asarray(E_GeV, dtype=float), e, cdf, left=0.0, right=1.0)
 
 
@@ -238,11 +242,11 @@ def spectrum_ppf(name: str, u):
     :func:`spectrum_cdf` to rounding, so that a VEGAS map E = F^-1(F(E_min) + v (1 - F(E_min)))
     has the Jacobian (1 - F(E_min))/f(E).
     """
-    e, _, cdf = _tabulated(name)
+    e_inv, cdf_inv = _tabulated(name)[3:]
     u = np.asarray(u, dtype=float)
     if np.any((u < 0) | (u > 1)):
         raise ParameterError("spectrum_ppf: u must lie in [0, 1]")
-    return np.interp(u, cdf, e)
+    return np.interp(u, cdf_inv, e_inv)
 
 
 # --- electron density and production zones --------------------------------------------------
