@@ -238,10 +238,28 @@ def fetch(dest: str | os.PathLike | None = None, *, base_url: str | None = None,
                 fname=target.name,
                 path=target.parent,
                 progressbar=progress,
+                downloader=_copy_local if url.startswith("file://") else None,
             )
         except Exception as exc:  # network, hash mismatch: one readable reason
             raise DataError(f"could not fetch {rel} from {url}: {exc}") from None
     return dest
+
+
+def _copy_local(url: str, output_file, pooch_obj=None, check_only: bool = False):
+    """pooch downloader for file:// mirrors (pooch itself knows only network protocols)."""
+    import shutil
+
+    src = url[len("file://"):]
+    if check_only:
+        return os.path.isfile(src)
+    if not os.path.isfile(src):
+        raise FileNotFoundError(src)
+    if hasattr(output_file, "write"):
+        with open(src, "rb") as fh:
+            shutil.copyfileobj(fh, output_file)
+    else:
+        shutil.copyfile(src, output_file)
+    return None
 
 
 def load_table(relpath: str, data_dir=None, **kw):

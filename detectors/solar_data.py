@@ -53,7 +53,9 @@ def spectrum_table(name: str, data_dir=None) -> tuple[np.ndarray, np.ndarray]:
     (1996) 411). Renormalised by the trapezoid integral, as SNuDD does.
     """
     if name not in _SPECTRA:
-        raise ParameterError(f"no spectrum table for {name!r} (lines have none); choose from {tuple(_SPECTRA)}")
+        raise ParameterError(
+            f"no spectrum table for {name!r} (lines have none); choose from {tuple(_SPECTRA)}"
+        )
     fname, col = _SPECTRA[name]
     tab = load_table("solar/snudd/nu_flux/" + fname, data_dir)
     e = tab[:, 0] * 1e-3

@@ -2,8 +2,8 @@
 
 >>> parse_energy("0.5MeV")
 0.0005
->>> parse_energy("10 keV")
-1e-05
+>>> round(parse_energy("10 keV") / 1e-6, 12)  # in keV
+10.0
 >>> [round(m, 6) for m in parse_mass_range("1:100:3MeV")]
 [0.001, 0.01, 0.1]
 """
@@ -33,7 +33,13 @@ def parse_energy(text: str, name: str = "energy", default_unit: str = "GeV") -> 
 
 
 def parse_mass_range(text: str, name: str = "masses") -> np.ndarray:
-    """'lo:hi:n[unit]' (log-spaced, n points, ends included) or a comma list '1MeV,10MeV' [GeV]."""
+    """'lo:hi:n[unit]' (log-spaced, n points, ends included) or a comma list '1,10MeV' [GeV].
+
+    In a comma list, a unit on the last entry applies to the entries written without one.
+
+    >>> [round(m / 1e-3, 9) for m in parse_mass_range("1e-3,30MeV")]  # in MeV
+    [0.001, 30.0]
+    """
     t = str(text).strip()
     if ":" in t:
         parts = t.split(":")
@@ -52,7 +58,10 @@ def parse_mass_range(text: str, name: str = "masses") -> np.ndarray:
         if hi < lo:
             raise ParameterError(f"{name} = {text!r}: hi < lo")
         return np.geomspace(lo, hi, n) if n > 1 else np.array([lo])
-    vals = np.array([parse_energy(x, name) for x in t.split(",") if x.strip()])
+    items = [x.strip() for x in t.split(",") if x.strip()]
+    last = _RE.match(items[-1]) if items else None
+    unit = last.group(2) if last and last.group(2) else "GeV"  # a trailing unit applies to bare numbers
+    vals = np.array([parse_energy(x, name, default_unit=unit) for x in items])
     if vals.size == 0:
         raise ParameterError(f"{name} = {text!r} is empty")
     return vals

@@ -262,4 +262,3 @@ def sigma_tmm_window(E, T1, T2, mu_muB, m_ap=0.0):
             y1, y2 = a * T1 / b, a * hi / b
             g = (_h1(y2) - _h1(y1)) - (b / (a * E)) * (_h2(y2) - _h2(y1))
     return np.where((hi > T1) & (E > 0), SIGMA0_TMM * mu**2 * g, 0.0)
-
