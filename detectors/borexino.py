@@ -185,9 +185,18 @@ def _fine_to_coarse(fine_edges, coarse_edges) -> np.ndarray:
     return np.clip(hi - lo, 0.0, None) / np.diff(lf)[None, :]
 
 
-def spectrum(process: RecoilProcess, folded_edges, true_edges, *, rtol=1e-3, seed=0,
-             response: Response = RESPONSE, n_fine: int = N_FINE, neval: int | None = None,
-             rng=None) -> Spectrum:
+def spectrum(
+    process: RecoilProcess,
+    folded_edges,
+    true_edges,
+    *,
+    rtol=1e-3,
+    seed=0,
+    response: Response = RESPONSE,
+    n_fine: int = N_FINE,
+    neval: int | None = None,
+    rng=None,
+) -> Spectrum:
     """VEGAS true and folded spectrum of one process, to relative precision ``rtol`` per bin."""
     lo, hi = process.t_range
     name = process.component
@@ -207,8 +216,16 @@ def spectrum(process: RecoilProcess, folded_edges, true_edges, *, rtol=1e-3, see
     e = res.errors * PER_E_S_TO_CPD100T
     nf = len(folded_edges) - 1
     return Spectrum(
-        name, process.kind, np.asarray(true_edges), v[nf:], e[nf:], np.asarray(folded_edges),
-        v[:nf], e[:nf], neval=res.neval, max_rel_error=res.max_rel_error(1e-3),
+        name,
+        process.kind,
+        np.asarray(true_edges),
+        v[nf:],
+        e[nf:],
+        np.asarray(folded_edges),
+        v[:nf],
+        e[:nf],
+        neval=res.neval,
+        max_rel_error=res.max_rel_error(1e-3),
     )
 
 
@@ -251,8 +268,18 @@ def sm_spectra(edges, *, rtol=1e-3, seed=0, osc=NUFIT52, profiles=None, true_edg
     return out, rates
 
 
-def tmm_spectra(m_ap, edges, *, mu_eff=MU_REF, moment_muB=None, rtol=1e-3, seed=0, osc=NUFIT52,
-                profiles=None, true_edges=None):
+def tmm_spectra(
+    m_ap,
+    edges,
+    *,
+    mu_eff=MU_REF,
+    moment_muB=None,
+    rtol=1e-3,
+    seed=0,
+    osc=NUFIT52,
+    profiles=None,
+    true_edges=None,
+):
     """Dark-TMM spectra for every component at one m_A' [GeV].
 
     The moment is flavour blind with eps*mu_eff = ``mu_eff`` [mu_B] unless ``moment_muB`` (the
@@ -263,8 +290,9 @@ def tmm_spectra(m_ap, edges, *, mu_eff=MU_REF, moment_muB=None, rtol=1e-3, seed=
     out = {}
     for k, c in enumerate(SOLAR):
         prof = None if profiles is None else profiles.get(c)
-        proc = RecoilProcess(c, "tmm", T_lo=T_RANGE[0], T_hi=T_RANGE[1], m_ap=m_ap, moment_muB=lam,
-                             osc=osc, profile=prof)
+        proc = RecoilProcess(
+            c, "tmm", T_lo=T_RANGE[0], T_hi=T_RANGE[1], m_ap=m_ap, moment_muB=lam, osc=osc, profile=prof
+        )
         out[c] = spectrum(proc, edges, true_edges, rtol=rtol, seed=seed + 1000 + k)
     return out
 
@@ -335,8 +363,9 @@ def _limit_on_s(model: LinearPoissonModel, n) -> tuple[float, float, float]:
     return s_ul, s_hat, d_min
 
 
-def spectral_limit_from_templates(data: PhaseIIData, sm, sm_rates, tmm, m_ap, treatment="ssm",
-                                  expected=True) -> LimitPoint:
+def spectral_limit_from_templates(
+    data: PhaseIIData, sm, sm_rates, tmm, m_ap, treatment="ssm", expected=True
+) -> LimitPoint:
     """90 % CL upper limit on eps*mu_eff [mu_B] from the spectral fit, and the Asimov expected."""
     model = build_model(data, sm, sm_rates, tmm, treatment)
     # rescale the signal template to ~1000 events so that s is O(1) at every mass (a heavy A'
@@ -355,7 +384,13 @@ def spectral_limit_from_templates(data: PhaseIIData, sm, sm_rates, tmm, m_ap, tr
         exp = MU_REF * np.sqrt(s_ul_a * k)
     s_hat *= k
     return LimitPoint(
-        m_ap, MU_REF * np.sqrt(s_ul * k), exp, s_hat, d_min, null.deviance, "spectral",
+        m_ap,
+        MU_REF * np.sqrt(s_ul * k),
+        exp,
+        s_hat,
+        d_min,
+        null.deviance,
+        "spectral",
         {"nuisances_null": dict(zip(model.names, null.theta.tolist())), "treatment": treatment},
     )
 
@@ -371,12 +406,22 @@ RATES_SSM = np.array([131.1, 2.74, 47.9])
 RATE_T_THRESHOLD = 0.19 * MEV
 
 
-def tmm_rate_above(component, m_ap, T_th=RATE_T_THRESHOLD, mu_eff=MU_REF, seed=0, rtol=1e-4,
-                   moment_muB=None, osc=NUFIT52, profile=None) -> float:
+def tmm_rate_above(
+    component,
+    m_ap,
+    T_th=RATE_T_THRESHOLD,
+    mu_eff=MU_REF,
+    seed=0,
+    rtol=1e-4,
+    moment_muB=None,
+    osc=NUFIT52,
+    profile=None,
+) -> float:
     """TMM-induced rate with true recoil T > T_th [cpd/100 t], by VEGAS."""
     lam = DarkSector.flavour_blind(m_ap, 1.0, mu_eff).mu_D_muB if moment_muB is None else moment_muB
-    proc = RecoilProcess(component, "tmm", T_lo=T_th, T_hi=1.0, m_ap=m_ap, moment_muB=lam, osc=osc,
-                         profile=profile)
+    proc = RecoilProcess(
+        component, "tmm", T_lo=T_th, T_hi=1.0, m_ap=m_ap, moment_muB=lam, osc=osc, profile=profile
+    )
     if proc.empty:
         return 0.0
     integ = Vegas(proc.ndim, seed=seed, neval=10_000)
@@ -398,13 +443,32 @@ def rate_limit(m_ap, *, T_th=RATE_T_THRESHOLD, seed=0) -> LimitPoint:
     s_ul = (b + np.sqrt(max(b * b - a * c0, 0.0))) / a
     # expected: data at the SSM expectation
     s_exp = np.sqrt(2.71 / a)
-    return LimitPoint(m_ap, MU_REF * np.sqrt(s_ul), MU_REF * np.sqrt(s_exp), s_hat, chi_min, float(d @ V @ d),
-                      "rates", {"T_threshold_GeV": T_th, "delta_rates_per_muref": dR.tolist()})
+    return LimitPoint(
+        m_ap,
+        MU_REF * np.sqrt(s_ul),
+        MU_REF * np.sqrt(s_exp),
+        s_hat,
+        chi_min,
+        float(d @ V @ d),
+        "rates",
+        {"T_threshold_GeV": T_th, "delta_rates_per_muref": dR.tolist()},
+    )
 
 
 # --- public surface ------------------------------------------------------------------------
-def limit(masses, *, data_dir=None, method="auto", treatment="ssm", rtol=1e-3, seed=0, expected=True,
-          osc: Oscillation = NUFIT52, profiles=None, progress=None):
+def limit(
+    masses,
+    *,
+    data_dir=None,
+    method="auto",
+    treatment="ssm",
+    rtol=1e-3,
+    seed=0,
+    expected=True,
+    osc: Oscillation = NUFIT52,
+    profiles=None,
+    progress=None,
+):
     """Upper limits on eps*mu_eff [mu_B] at each m_A' [GeV].
 
     ``method``: "spectral" (needs the data; DataError if missing), "rates" (built in), or "auto"

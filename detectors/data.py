@@ -37,7 +37,9 @@ class DataFile:
 
 
 _NEWTRINOS = "https://raw.githubusercontent.com/Newtrinos-org/Newtrinos.jl/{commit}/src/{path}"
-_SNUDD = "https://raw.githubusercontent.com/SNuDD/SNuDD/11622ded104994959a649d85e263c2d9f933ea74/snudd/data/{path}"
+_SNUDD = (
+    "https://raw.githubusercontent.com/SNuDD/SNuDD/11622ded104994959a649d85e263c2d9f933ea74/snudd/data/{path}"
+)
 _DARKCAST = (
     "https://raw.githubusercontent.com/micha-a-schmidt/darkcast/"
     "d627d13c834ec6e606e5e77adcb843a01b7edd81/limits/{path}"
@@ -74,16 +76,56 @@ REGISTRY: dict[str, DataFile] = {
         *[
             DataFile(f"borexino/phase3/{n}", h, _nt(c, _BX3, n), _PH3)
             for n, h, c in [
-                ("Be7_pdfkeV__2.txt", "678e400b16053a25e10f7796b4d2ab9da511c36e8784ab7a146e468eb0d07dd9", _C2),
-                ("Bi210_pdfkeV__3.txt", "317969903faedfb8c3453d9db0e1649b19007f1501c2a64be9570114399562d0", _C2),
-                ("C11_pdfkeV__5.txt", "0d533bafb9198f8a4917edea9aa07a95a0ffcba1dff314c82b3b782ad60d67fb", _C1),
-                ("CNO_pdfkeV__7.txt", "8f952e72568e15a6bd0bd7430cdcbfa2e8b3e7cff828e5306aafc43742f9885d", _C2),
-                ("Ext_Bi214_pdfkeV__12.txt", "71c4a1cce8bb00483d87d69522996ed70b0b46a2b228382d051efc395048553f", _C1),
-                ("Ext_K40_pdfkeV__13.txt", "0438aa32ca88ceaf01822ef7e9f76c887da71cd50a92d9bf3151c8de69e13e2e", _C2),
-                ("Ext_Tl208_pdfkeV__14.txt", "0bc16514e9c714073631fca445f3c24855fe72e78b2aeafe2bf65c79357fe925", _C2),
-                ("Kr85_pdfkeV__9.txt", "8164482e3d0c877190f555a55abe4c37cc64cf73541ec344664d4882fd62c122", _C2),
-                ("pep_pdfkeV__15.txt", "87e887ac79810b060d58dc709165bad9a30731bc67d7623d45c23c3a46c155aa", _C1),
-                ("pp_pdfkeV__16.txt", "21018e8067a452a51dd4b8d7275e00f322d61c5d43e33658ef8cc58a63119c5e", _C1),
+                (
+                    "Be7_pdfkeV__2.txt",
+                    "678e400b16053a25e10f7796b4d2ab9da511c36e8784ab7a146e468eb0d07dd9",
+                    _C2,
+                ),
+                (
+                    "Bi210_pdfkeV__3.txt",
+                    "317969903faedfb8c3453d9db0e1649b19007f1501c2a64be9570114399562d0",
+                    _C2,
+                ),
+                (
+                    "C11_pdfkeV__5.txt",
+                    "0d533bafb9198f8a4917edea9aa07a95a0ffcba1dff314c82b3b782ad60d67fb",
+                    _C1,
+                ),
+                (
+                    "CNO_pdfkeV__7.txt",
+                    "8f952e72568e15a6bd0bd7430cdcbfa2e8b3e7cff828e5306aafc43742f9885d",
+                    _C2,
+                ),
+                (
+                    "Ext_Bi214_pdfkeV__12.txt",
+                    "71c4a1cce8bb00483d87d69522996ed70b0b46a2b228382d051efc395048553f",
+                    _C1,
+                ),
+                (
+                    "Ext_K40_pdfkeV__13.txt",
+                    "0438aa32ca88ceaf01822ef7e9f76c887da71cd50a92d9bf3151c8de69e13e2e",
+                    _C2,
+                ),
+                (
+                    "Ext_Tl208_pdfkeV__14.txt",
+                    "0bc16514e9c714073631fca445f3c24855fe72e78b2aeafe2bf65c79357fe925",
+                    _C2,
+                ),
+                (
+                    "Kr85_pdfkeV__9.txt",
+                    "8164482e3d0c877190f555a55abe4c37cc64cf73541ec344664d4882fd62c122",
+                    _C2,
+                ),
+                (
+                    "pep_pdfkeV__15.txt",
+                    "87e887ac79810b060d58dc709165bad9a30731bc67d7623d45c23c3a46c155aa",
+                    _C1,
+                ),
+                (
+                    "pp_pdfkeV__16.txt",
+                    "21018e8067a452a51dd4b8d7275e00f322d61c5d43e33658ef8cc58a63119c5e",
+                    _C1,
+                ),
                 (
                     "PRL2022_SubtractedSpectrumFit_Data.txt",
                     "d89ada65d3d4eb41d56bc841210c7d7d2d1c8da9c5e765b4ba5c8cd5ad2a3f27",
@@ -104,7 +146,9 @@ REGISTRY: dict[str, DataFile] = {
             "Bahcall, Ga-71 capture cross sections",
         ),
         *[
-            DataFile(f"solar/snudd/flux_distributions/{n}", h, _SNUDD.format(path="flux_distributions/" + n), _SSM)
+            DataFile(
+                f"solar/snudd/flux_distributions/{n}", h, _SNUDD.format(path="flux_distributions/" + n), _SSM
+            )
             for n, h in [
                 ("13N_dist.txt", "765429ff2f3b0ccc68b6e17d7c5eb97577520d20b68658ad057f7810b6654809"),
                 ("15O_dist.txt", "78421de88e317eb0047f6438f2277d5d18f962df1f9fe84094aa21f127e8601b"),
@@ -217,7 +261,9 @@ def verify(data_dir: str | os.PathLike | None = None) -> dict[str, str]:
     return out
 
 
-def fetch(dest: str | os.PathLike | None = None, *, base_url: str | None = None, progress: bool = False) -> Path:
+def fetch(
+    dest: str | os.PathLike | None = None, *, base_url: str | None = None, progress: bool = False
+) -> Path:
     """Download every registry file into ``dest`` (default: the user cache), checking sha256.
 
     ``base_url`` replaces the public origins by ``base_url/relpath`` (a mirror, or ``file://``
@@ -249,7 +295,7 @@ def _copy_local(url: str, output_file, pooch_obj=None, check_only: bool = False)
     """pooch downloader for file:// mirrors (pooch itself knows only network protocols)."""
     import shutil
 
-    src = url[len("file://"):]
+    src = url[len("file://") :]
     if check_only:
         return os.path.isfile(src)
     if not os.path.isfile(src):

@@ -43,8 +43,11 @@ def _common(p):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="darktmm", description="Dark transition magnetic moments of Majorana neutrinos: "
-                "recoil spectra, accelerator signals, limits and events (arXiv:2603.25704).")
+    p = _Parser(
+        prog="darktmm",
+        description="Dark transition magnetic moments of Majorana neutrinos: "
+        "recoil spectra, accelerator signals, limits and events (arXiv:2603.25704).",
+    )
     from spectra import __version__
 
     p.add_argument("--version", action="version", version=f"darktmm {__version__}")
@@ -53,8 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("spectrum", help="recoil or signal spectra for one model point")
     s.add_argument("experiment", help="borexino | babar | na64")
     s.add_argument("--m-ap", default="0", help="dark-photon mass with unit, e.g. 0.5MeV (default 0)")
-    s.add_argument("--eps-mu", type=float, default=None,
-                   help="Borexino: effective moment eps*mu_eff in mu_B (flavour blind; default 1e-11)")
+    s.add_argument(
+        "--eps-mu",
+        type=float,
+        default=None,
+        help="Borexino: effective moment eps*mu_eff in mu_B (flavour blind; default 1e-11)",
+    )
     s.add_argument("--eps", type=float, default=None, help="kinetic mixing (BaBar, NA64)")
     s.add_argument("--gamma-dark", default="0", help="extra invisible width with unit (default 0)")
     s.add_argument("--rtol", type=float, default=1e-3, help="per-bin MC precision target (default 1e-3)")

@@ -33,10 +33,25 @@ def borexino_spectrum(path, edges, sm, tmm, data, bestfit, m_ap, eps_mu):
     for c in ("pp", "7Be", "pep", "13N", "15O", "8B"):
         ax.stairs(sm[c].folded * EXPOSURE_TFC, x, label=f"SM {c}", lw=1.2)
     t = sum(s.folded for s in tmm.values()) * EXPOSURE_TFC
-    ax.stairs(t, x, color="k", ls="--", lw=1.6, label=f"dark TMM, eps mu = {eps_mu:.2g} muB, m_A' = {m_ap / MEV:.3g} MeV")
+    ax.stairs(
+        t,
+        x,
+        color="k",
+        ls="--",
+        lw=1.6,
+        label=f"dark TMM, eps mu = {eps_mu:.2g} muB, m_A' = {m_ap / MEV:.3g} MeV",
+    )
     if data is not None:
         xc = 0.5 * (x[1:] + x[:-1])
-        ax.errorbar(xc, data.counts, yerr=np.sqrt(data.counts), fmt=".", ms=2, color="gray", label="Borexino Phase II data")
+        ax.errorbar(
+            xc,
+            data.counts,
+            yerr=np.sqrt(data.counts),
+            fmt=".",
+            ms=2,
+            color="gray",
+            label="Borexino Phase II data",
+        )
         if bestfit is not None:
             ax.stairs(bestfit, x, color="r", lw=1.0, label="best fit")
     ax.set_yscale("log")

@@ -101,8 +101,15 @@ def th1d(values, edges, errors=None, title: str = "", name: str = "h"):
     return h
 
 
-def write_tree(f, name: str, columns: dict, *, title: str = "", branch_titles: dict | None = None,
-               chunk: int | None = None):
+def write_tree(
+    f,
+    name: str,
+    columns: dict,
+    *,
+    title: str = "",
+    branch_titles: dict | None = None,
+    chunk: int | None = None,
+):
     """Write a TTree with ``mktree``/``extend`` (readable by any ROOT 6; never an RNTuple).
 
     ``branch_titles`` (e.g. ``{"m_ap_GeV": "dark-photon mass [GeV]"}``) become the TBranch titles,
@@ -136,14 +143,21 @@ def write_runinfo(f, info: dict, *, card_toml: str | None = None):
     """
     import awkward as ak
 
-    num = {k: np.array([float(v)]) for k, v in info.items() if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)}
+    num = {
+        k: np.array([float(v)])
+        for k, v in info.items()
+        if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
+    }
     text = json.dumps(info, default=_json_default, sort_keys=True)
     cols = dict(num)
     cols["json"] = ak.Array([np.frombuffer(text.encode(), dtype=np.uint8)])
     if card_toml is not None:
         cols["card"] = ak.Array([np.frombuffer(card_toml.encode(), dtype=np.uint8)])
-    f.mktree("runinfo", {k: (v.type if isinstance(v, ak.Array) else v.dtype) for k, v in cols.items()},
-             title="darktmm run metadata (json, card: UTF-8 bytes)")
+    f.mktree(
+        "runinfo",
+        {k: (v.type if isinstance(v, ak.Array) else v.dtype) for k, v in cols.items()},
+        title="darktmm run metadata (json, card: UTF-8 bytes)",
+    )
     f["runinfo"].extend(cols)
     f["runinfo_json"] = text
 
@@ -174,4 +188,13 @@ def to_json(obj) -> str:
     return json.dumps(_finite(obj), default=_json_default, indent=2, sort_keys=False, allow_nan=False)
 
 
-__all__ = ["OutputError", "ParameterError", "atomic_root", "atomic_path", "th1d", "write_tree", "write_runinfo", "to_json"]
+__all__ = [
+    "OutputError",
+    "ParameterError",
+    "atomic_root",
+    "atomic_path",
+    "th1d",
+    "write_tree",
+    "write_runinfo",
+    "to_json",
+]

@@ -4,7 +4,7 @@
 0.0005
 >>> round(parse_energy("10 keV") / 1e-6, 12)  # in keV
 10.0
->>> [round(m, 6) for m in parse_mass_range("1:100:3MeV")]
+>>> [round(float(m), 6) for m in parse_mass_range("1:100:3MeV")]
 [0.001, 0.01, 0.1]
 """
 
@@ -37,7 +37,7 @@ def parse_mass_range(text: str, name: str = "masses") -> np.ndarray:
 
     In a comma list, a unit on the last entry applies to the entries written without one.
 
-    >>> [round(m / 1e-3, 9) for m in parse_mass_range("1e-3,30MeV")]  # in MeV
+    >>> [round(float(m) / 1e-3, 9) for m in parse_mass_range("1e-3,30MeV")]  # in MeV
     [0.001, 30.0]
     """
     t = str(text).strip()
@@ -45,7 +45,7 @@ def parse_mass_range(text: str, name: str = "masses") -> np.ndarray:
         parts = t.split(":")
         if len(parts) != 3:
             raise ParameterError(f"{name} = {text!r}: use lo:hi:n with a unit, e.g. 1e-3:100:30MeV")
-        m = re.match(rf"^\s*(\d+)\s*([A-Za-z]*)\s*$", parts[2])
+        m = re.match(r"^\s*(\d+)\s*([A-Za-z]*)\s*$", parts[2])
         if not m:
             raise ParameterError(f"{name} = {text!r}: the point count n must be a whole number")
         n, unit = int(m.group(1)), m.group(2) or "GeV"

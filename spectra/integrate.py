@@ -80,8 +80,17 @@ class Vegas:
     alpha: damping of the map adaptation (vegas default 0.5).
     """
 
-    def __init__(self, ndim: int, *, seed: int | None = 0, rng: np.random.Generator | None = None,
-                 neval: int = 20_000, ninc: int = 400, alpha: float = 0.5, beta: float = 0.75):
+    def __init__(
+        self,
+        ndim: int,
+        *,
+        seed: int | None = 0,
+        rng: np.random.Generator | None = None,
+        neval: int = 20_000,
+        ninc: int = 400,
+        alpha: float = 0.5,
+        beta: float = 0.75,
+    ):
         if int(ndim) < 1:
             raise ParameterError(f"ndim = {ndim} must be >= 1")
         self.ndim = int(ndim)
@@ -180,9 +189,19 @@ class Vegas:
             return fine, var, n
         return fold @ fine, (fold**2) @ var, n
 
-    def histogram(self, f, nbins: int, *, rtol: float = 1e-3, neval: int | None = None,
-                  fold: np.ndarray | None = None, min_itn: int = 2, max_itn: int = 400,
-                  significant: float = 1e-3, train_nitn: int = 8) -> BinnedResult:
+    def histogram(
+        self,
+        f,
+        nbins: int,
+        *,
+        rtol: float = 1e-3,
+        neval: int | None = None,
+        fold: np.ndarray | None = None,
+        min_itn: int = 2,
+        max_itn: int = 400,
+        significant: float = 1e-3,
+        train_nitn: int = 8,
+    ) -> BinnedResult:
         """Histogram ``f`` in ``nbins`` bins uniform in ``u[:, 0]``.
 
         The map of the other axes is trained on the total of ``f``; then independent frozen,

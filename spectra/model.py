@@ -69,7 +69,11 @@ class Oscillation:
             dtype=complex,
         )
         maj = np.diag(
-            [1.0, np.exp(0.5j * math.radians(self.alpha21_deg)), np.exp(0.5j * math.radians(self.alpha31_deg))]
+            [
+                1.0,
+                np.exp(0.5j * math.radians(self.alpha21_deg)),
+                np.exp(0.5j * math.radians(self.alpha31_deg)),
+            ]
         )
         return u @ maj
 
@@ -152,13 +156,15 @@ class DarkSector:
     def __post_init__(self):
         object.__setattr__(self, "m_ap", check_range("m_ap", self.m_ap, 0.0, None, unit="GeV"))
         object.__setattr__(self, "eps", check_range("eps", self.eps, 0.0, 1.0))
-        object.__setattr__(self, "gamma_dark", check_range("gamma_dark", self.gamma_dark, 0.0, None, unit="GeV"))
+        object.__setattr__(
+            self, "gamma_dark", check_range("gamma_dark", self.gamma_dark, 0.0, None, unit="GeV")
+        )
         mu = check_antisymmetric("mu_D", self.mu_D_muB)
         mu.setflags(write=False)
         object.__setattr__(self, "mu_D_muB", mu)
 
     @classmethod
-    def from_lambdas(cls, m_ap: float, eps: float, lambdas_muB, gamma_dark: float = 0.0) -> "DarkSector":
+    def from_lambdas(cls, m_ap: float, eps: float, lambdas_muB, gamma_dark: float = 0.0) -> DarkSector:
         """Build from (Lambda_1, Lambda_2, Lambda_3) in mu_B (mass basis)."""
         return cls(m_ap=m_ap, eps=eps, mu_D_muB=moment_from_lambdas(*lambdas_muB), gamma_dark=gamma_dark)
 
@@ -169,7 +175,7 @@ class DarkSector:
         return cls(m_ap=m_ap, eps=eps, mu_D_muB=flavour_to_mass(lam, osc), gamma_dark=gamma_dark)
 
     @classmethod
-    def flavour_blind(cls, m_ap: float, eps: float, mu_eff_muB: float, gamma_dark: float = 0.0) -> "DarkSector":
+    def flavour_blind(cls, m_ap: float, eps: float, mu_eff_muB: float, gamma_dark: float = 0.0) -> DarkSector:
         """A point with the same effective moment for every incoming mass state.
 
         With |Lambda_1| = |Lambda_2| = |Lambda_3| = L, sum_j |lambda_ji|^2 = |Lambda|^2 - |Lambda_i|^2 = 2 L^2

@@ -178,9 +178,7 @@ class RecoilProcess:
         out = np.zeros_like(T)
         for k, t in enumerate(T):
             if self.is_line:
-                out[k] = sum(
-                    br * self._xsec(np.array([e]), np.array([t]))[0] for e, br in self.comp.lines
-                )
+                out[k] = sum(br * self._xsec(np.array([e]), np.array([t]))[0] for e, br in self.comp.lines)
                 out[k] *= self.comp.flux_cm2_s
                 continue
             emin = float(nue.e_min(t))

@@ -44,9 +44,8 @@ def check_range(
     rng = f"{left}{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}{right}{u}"
     if not math.isfinite(x):
         raise ParameterError(f"{name} = {value!r} is not finite; allowed range {rng}")
-    bad = (
-        (lo is not None and (x < lo or (lo_open and x == lo)))
-        or (hi is not None and (x > hi or (hi_open and x == hi)))
+    bad = (lo is not None and (x < lo or (lo_open and x == lo))) or (
+        hi is not None and (x > hi or (hi_open and x == hi))
     )
     if bad:
         raise ParameterError(f"{name} = {x:g}{u} is outside the allowed range {rng}")

@@ -13,8 +13,23 @@ from simulate.cli import main
 @pytest.mark.slow
 def test_spectrum_json_and_root(tmp_path, capsys, data_dir):
     out = tmp_path / "spec.root"
-    rc = main(["spectrum", "borexino", "--m-ap", "0.5MeV", "--eps-mu", "1e-11", "--out", str(out), "--json",
-               "--data-dir", str(data_dir), "--rtol", "3e-3"])
+    rc = main(
+        [
+            "spectrum",
+            "borexino",
+            "--m-ap",
+            "0.5MeV",
+            "--eps-mu",
+            "1e-11",
+            "--out",
+            str(out),
+            "--json",
+            "--data-dir",
+            str(data_dir),
+            "--rtol",
+            "3e-3",
+        ]
+    )
     assert rc == 0
     s = json.loads(capsys.readouterr().out)
     assert s["m_ap_GeV"] == pytest.approx(5e-4)
@@ -28,7 +43,8 @@ def test_spectrum_json_and_root(tmp_path, capsys, data_dir):
     assert "data" in keys and "bestfit_total" in keys and "runinfo" in keys
     h = f["sm/7Be_folded"]
     assert np.all(h.errors() >= 0) and h.values().sum() == pytest.approx(
-        s["components"]["7Be"]["sm_rate_window_cpd100t"], rel=1e-9)
+        s["components"]["7Be"]["sm_rate_window_cpd100t"], rel=1e-9
+    )
     if os.environ.get("CI") or pytest.importorskip("ROOT"):
         import ROOT
 
@@ -40,8 +56,21 @@ def test_spectrum_json_and_root(tmp_path, capsys, data_dir):
 @pytest.mark.slow
 def test_limit_json_schema_and_tree(tmp_path, capsys, data_dir):
     out = tmp_path / "lim.root"
-    rc = main(["limit", "borexino", "--masses", "1e-3,30MeV", "--out", str(out), "--json", "--data-dir",
-               str(data_dir), "--rtol", "3e-3"])
+    rc = main(
+        [
+            "limit",
+            "borexino",
+            "--masses",
+            "1e-3,30MeV",
+            "--out",
+            str(out),
+            "--json",
+            "--data-dir",
+            str(data_dir),
+            "--rtol",
+            "3e-3",
+        ]
+    )
     assert rc == 0
     s = json.loads(capsys.readouterr().out)
     assert s["experiment"] == "borexino" and s["quantity"] == "eps_mu_eff"

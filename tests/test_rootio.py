@@ -10,8 +10,13 @@ from simulate import rootio
 def _write(path):
     with rootio.atomic_root(path) as f:
         f["h"] = rootio.th1d([1.0, 2.0, 3.0], [0.0, 1.0, 2.0, 3.0], [0.1, 0.2, 0.3], "spec;T [MeV];rate")
-        rootio.write_tree(f, "limits", {"m_ap_GeV": np.array([1e-3, 1e-2]), "limit_muB": np.array([3e-11, 4e-11])},
-                          title="limits", branch_titles={"m_ap_GeV": "dark-photon mass [GeV]"})
+        rootio.write_tree(
+            f,
+            "limits",
+            {"m_ap_GeV": np.array([1e-3, 1e-2]), "limit_muB": np.array([3e-11, 4e-11])},
+            title="limits",
+            branch_titles={"m_ap_GeV": "dark-photon mass [GeV]"},
+        )
         rootio.write_runinfo(f, {"seed": 5, "command": "test"})
 
 

@@ -39,8 +39,19 @@ def test_bad_ranges_raise(bad):
         (["spectrum", "borexino", "--m-ap", "-1MeV"], "--m-ap"),
         (["limit", "borexino", "--masses", "-1:2:3MeV"], "masses"),
         (["spectrum", "borexino", "--m-ap", "1parsec"], "unknown unit"),
-        (["limit", "borexino", "--data-dir", "/nonexistent/dir", "--method", "spectral", "--masses", "1MeV"],
-         "not a directory"),
+        (
+            [
+                "limit",
+                "borexino",
+                "--data-dir",
+                "/nonexistent/dir",
+                "--method",
+                "spectral",
+                "--masses",
+                "1MeV",
+            ],
+            "not a directory",
+        ),
         (["spectrum", "borexino", "--out", "/nonexistent/dir/x.root"], "does not exist"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -55,8 +66,11 @@ def test_bad_input_one_line_exit_2(argv, needle, capsys):
 
 
 def test_console_script_exits_2_without_traceback():
-    p = subprocess.run([sys.executable, "-m", "simulate.cli", "spectrum", "borexino", "--m-ap", "-3MeV"],
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "simulate.cli", "spectrum", "borexino", "--m-ap", "-3MeV"],
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 2
     assert p.stderr.startswith("darktmm: error:") and "Traceback" not in p.stderr
 

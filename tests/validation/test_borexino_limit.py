@@ -41,7 +41,13 @@ def test_cno_rate_within_2pc_of_borexino(setup):
 
 @pytest.mark.parametrize(
     "comp,expected,rel",
-    [("7Be", 48.28, 1e-3), ("pep", 2.777, 1e-3), ("13N", 2.311, 1e-3), ("15O", 2.560, 1e-3), ("17F", 0.066, 1e-2)],
+    [
+        ("7Be", 48.28, 1e-3),
+        ("pep", 2.777, 1e-3),
+        ("13N", 2.311, 1e-3),
+        ("15O", 2.560, 1e-3),
+        ("17F", 0.066, 1e-2),
+    ],
 )
 def test_sm_rates_against_computed_check_values(setup, comp, expected, rel):
     # solar_borexino.md section 3, default row (NuFIT 5.2, BKS), quoted digits
