@@ -60,11 +60,13 @@ class BinnedResult:
         return _max_rel(self.values, self.errors, significant)
 
 
-def _max_rel(values, errors, significant):
+def _max_rel(values, errors, significant, floor=0.0):
     v = np.abs(values)
     if not np.any(v > 0):
         return 0.0
-    sel = v > significant * v.max()
+    sel = v > max(significant * v.max(), floor)
+    if not np.any(sel):
+        return 0.0
     return float(np.max(errors[sel] / v[sel]))
 
 
@@ -201,6 +203,7 @@ class Vegas:
         max_itn: int = 400,
         significant: float = 1e-3,
         train_nitn: int = 8,
+        floor: float = 0.0,
     ) -> BinnedResult:
         """Histogram ``f`` in ``nbins`` bins uniform in ``u[:, 0]``.
 
@@ -211,13 +214,15 @@ class Vegas:
         stratified variances of :meth:`_one_histogram`, propagated through ``fold``.
 
         ``fold`` is an optional (n_out, nbins) matrix applied to each iteration's fine histogram
-        (a detector response, or a re-binning).
+        (a detector response, or a re-binning). Bins below the absolute ``floor`` are left out of
+        the convergence test too (for a component that is a small part of a larger sum).
         """
         rtol = check_range("rtol", rtol, 0.0, 1.0, lo_open=True)
         nbins = int(check_range("nbins", nbins, 1, None))
         neval = int(neval or self.neval)
         if not self.trained and self.ndim > 1:
-            self.train(f, nitn=train_nitn, neval=neval)
+            # the map of axes >= 1 only has to be good on average: a modest training run suffices
+            self.train(f, nitn=train_nitn, neval=min(neval, 20_000))
         integ = self._binned_integrator(nbins, neval)
         acc = acc_var = None
         tots, ntot, k = [], 0, 0
@@ -230,7 +235,7 @@ class Vegas:
             k += 1
             mean = acc / k
             err = np.sqrt(acc_var) / k
-            if k >= min_itn and (_max_rel(mean, err, significant) <= rtol or k >= max_itn):
+            if k >= min_itn and (_max_rel(mean, err, significant, floor) <= rtol or k >= max_itn):
                 break
         tot_mean = float(np.sum(mean))
         tot_err = float(np.sqrt(np.sum(err**2)))
