@@ -179,7 +179,7 @@ class Vegas:
             nh = np.bincount(loc)
             ok = nh > 1
             v = np.zeros_like(s1)
-            v[ok] = (nh[ok] * s2[ok] - s1[ok] ** 2) / (nh[ok] - 1)
+            v[ok] = np.maximum(nh[ok] * s2[ok] - s1[ok] ** 2, 0.0) / (nh[ok] - 1)  # >= 0 despite roundoff
             idx = np.minimum((u[:, 0] * nbins).astype(np.int64), nbins - 1)
             cube_bin = np.zeros(len(s1), dtype=np.int64)
             cube_bin[loc] = idx

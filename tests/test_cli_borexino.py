@@ -79,7 +79,7 @@ def test_limit_json_schema_and_tree(tmp_path, capsys, data_dir):
     assert s["points"][1]["limit"] > 100 * s["points"][0]["limit"]
     t = uproot.open(out)["limits"]
     assert t.num_entries == 2
-    assert np.allclose(t["m_ap_GeV"].array(library="np"), [1e-3, 30e-3])
+    assert np.allclose(t["m_ap_GeV"].array(library="np"), [1e-6, 30e-3])  # "1e-3,30MeV": both in MeV
 
 
 def test_rate_fallback_is_announced_and_writes_nothing(tmp_path, capsys, monkeypatch):
