@@ -211,7 +211,7 @@ def isr_boost_beta(z):
 # ---------------------------------------------------------------------------------------------
 # 4. off-shell / broad A' -> invisible continuum
 # ---------------------------------------------------------------------------------------------
-def dsigma_dq2_offshell(s, q2, m, gamma_inv_q, gamma_tot, z1=-1.0, z2=1.0, eps=1.0):
+def dsigma_dq2_offshell(s, q2, m, gamma_inv_q, gamma_tot, z1, z2, eps=1.0):
     """dsigma/dq^2 for e+e- -> gamma + (A'* -> invisible) [GeV^-4]:
 
         dsigma/dq^2 = sigma_gammaA'(s; M = sqrt q^2) (1/pi) sqrt(q^2) Gamma_inv(sqrt q^2)/[(q^2 - m^2)^2 + m^2 Gamma_tot^2]
@@ -219,7 +219,8 @@ def dsigma_dq2_offshell(s, q2, m, gamma_inv_q, gamma_tot, z1=-1.0, z2=1.0, eps=1
     Source: accelerator.md section 4 [D] (exact factorisation at tree level: the A' couples to
     conserved currents at both ends). ``gamma_inv_q`` is the invisible width evaluated at M = sqrt(q^2)
     (broadcast with q2) [GeV], ``gamma_tot`` the on-shell total width [GeV]; sigma_gammaA' is
-    :func:`sigma_window` in (z1, z2) with m -> M. The photon energy is E*_gamma = (s - q^2)/(2 sqrt s).
+    :func:`sigma_window` in the photon acceptance (z1, z2) with m -> M (|z| = 1 is collinear-divergent for
+    massless e+-). The photon energy is E*_gamma = (s - q^2)/(2 sqrt s).
     Zero for q^2 >= s or q^2 <= 0.
     """
     s = _check_s(s)
@@ -234,7 +235,7 @@ def dsigma_dq2_offshell(s, q2, m, gamma_inv_q, gamma_tot, z1=-1.0, z2=1.0, eps=1
     return np.where(ok, sig * bw, 0.0)
 
 
-def dsigma_dq2_offshell_model(s, q2, model: DarkSector, z1=-1.0, z2=1.0):
+def dsigma_dq2_offshell_model(s, q2, model: DarkSector, z1, z2):
     """:func:`dsigma_dq2_offshell` for a :class:`DarkSector` [GeV^-4].
 
     Gamma_inv(M) = Gamma_nunu(M) (TMM width, proportional to M^3, accelerator.md 7.3) + gamma_dark * M/m

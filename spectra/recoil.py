@@ -61,6 +61,7 @@ class RecoilProcess:
     osc: Oscillation = NUFIT52
     profile: tuple | None = field(default=None, compare=False)
     corrections: str = "bks"
+    line_index: int | None = None
 
     def __post_init__(self):
         if self.component not in solar.COMPONENTS:
@@ -76,7 +77,14 @@ class RecoilProcess:
     # -- component data -----------------------------------------------------
     @cached_property
     def comp(self):
-        return solar.COMPONENTS[self.component]
+        """The solar component; with ``line_index`` only that line (branching kept)."""
+        c = solar.COMPONENTS[self.component]
+        if self.line_index is not None:
+            import dataclasses
+
+            line = c.lines[self.line_index]
+            c = dataclasses.replace(c, lines=(line,), endpoint_GeV=line[0])
+        return c
 
     @property
     def is_line(self) -> bool:

@@ -42,8 +42,8 @@ def gamma_ll(m, eps, m_l):
     Source: accelerator.md section 7.1 (standard kinetic-mixing result; same expression in DMG4
     ``DarkPhotons::Width``). ``m``, ``m_l`` in GeV. Exactly 0 below threshold m <= 2 m_l.
 
-    >>> f"{gamma_ll(0.01, 1e-4, M_E):.4e}"
-    '2.4323e-13'
+    >>> f"{float(gamma_ll(0.01, 1e-4, M_E)):.3e}"
+    '2.432e-13'
     """
     m = _as_float_array("m", m)
     eps = float(check_range("eps", eps, 0.0, 1.0))
@@ -233,7 +233,8 @@ def _broad_interpolator():
     broad = np.clip(_R_KNOTS[:, 1] - _r_narrow(s), 0.0, None)
     w = np.concatenate(([2.0 * M_PI], w))
     broad = np.concatenate(([0.0], broad))
-    return PchipInterpolator(w, broad, extrapolate=False)
+    # extrapolate=True only bridges the last knot (1.9999 GeV) to R_PQCD_START; inputs are clipped to the range
+    return PchipInterpolator(w, broad, extrapolate=True)
 
 
 _R_BROAD = _broad_interpolator()
@@ -290,8 +291,9 @@ def r_ratio(sqrt_s):
     * sqrt s >= 2 GeV: O(alpha_s^2) perturbative QCD with smoothed charm and bottom thresholds,
       plus J/psi, psi(2S), Upsilon(1S-3S) Breit-Wigners.
 
-    Accuracy: ~10% of the smoothed data below 2 GeV away from the narrow peaks (+-20% within ~20 MeV of
-    M_omega, where the interference is missing); few % in the continuum 2-3.7 and 5-10.5 GeV; +-20%
+    Accuracy: a few % of the smoothed data below 2 GeV away from the narrow peaks, <~10% within ~20 MeV of
+    M_omega (no rho-omega interference) and <~15% on the phi shoulders; few % in the continuum 2-3.7 and
+    5-10.5 GeV (one-loop alpha_s); +-20%
     locally in the open-charm region 3.7-4.6 GeV. Peak heights of omega/phi/psi/Upsilon follow from
     the PDG B_ee (R_peak = 9 B_ee B_had/alpha^2). Near a narrow quarkonium (within a few widths) the
     perturbative width formula itself fails (A'-V mixing); treat those points with care.
@@ -420,7 +422,9 @@ def p_invisible(br_inv, decay_length, L_det_m):
     The A' counts as invisible if it decays invisibly or decays visibly beyond the detector length.
     """
     br = _as_float_array("br_inv", br_inv)
-    ell = _as_float_array("decay_length", decay_length)
+    ell = np.asarray(decay_length, dtype=float)
+    if np.any(np.isnan(ell)) or np.any(ell < 0):
+        raise ParameterError("decay_length must be >= 0 (inf allowed)")
     L = _as_float_array("L_det_m", L_det_m)
     with np.errstate(divide="ignore"):
         esc = np.where(np.isinf(ell), 1.0, np.exp(-L / np.where(ell > 0, ell, 1e-300)))
