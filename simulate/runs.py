@@ -113,6 +113,8 @@ def spectrum_borexino(args) -> int:
     m_ap = check_range("--m-ap", parse_energy(args.m_ap, "--m-ap"), 0.0, None, unit="GeV")
     eps_mu = 1e-11 if args.eps_mu is None else check_range("--eps-mu", args.eps_mu, 0.0, 1e-6, unit="muB")
     rtol = check_range("--rtol", args.rtol, 1e-5, 0.5)
+    if args.eps is not None:
+        check_range("--eps", args.eps, 0.0, 1.0)
     DarkSector.flavour_blind(m_ap, 1.0, eps_mu)  # validates
     have_data = datamod.available(borexino.DATA_FILE, args.data_dir)
     data = borexino.load_data(args.data_dir) if have_data else None

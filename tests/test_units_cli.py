@@ -54,6 +54,7 @@ def test_bad_ranges_raise(bad):
         ),
         (["spectrum", "borexino", "--out", "/nonexistent/dir/x.root"], "does not exist"),
         (["frobnicate"], "invalid choice"),
+        (["spectrum", "borexino", "--eps", "1.5"], "--eps = 1.5 is outside the allowed range [0, 1]"),
     ],
 )
 def test_bad_input_one_line_exit_2(argv, needle, capsys):
