@@ -126,7 +126,9 @@ def chi_elastic_closed(tmin, tmax, target: Target = PB):
     a, d, _ = form_factor_scales(target)
     ta, td = 1.0 / a**2, d
     lin = (ta - td) * (ta + td + 2.0 * tmax) * (tmax - tmin) / ((ta + tmax) * (td + tmax))
-    lg = (ta + td + 2.0 * tmin) * (np.log1p(tmax / ta) - np.log1p(tmax / td) - np.log1p(tmin / ta) + np.log1p(tmin / td))
+    lg = (ta + td + 2.0 * tmin) * (
+        np.log1p(tmax / ta) - np.log1p(tmax / td) - np.log1p(tmin / ta) + np.log1p(tmin / td)
+    )
     return -(target.Z**2) * td**2 / (ta - td) ** 3 * (lin + lg)
 
 
@@ -145,7 +147,11 @@ def _chi_quad_scalar(tmin, tmax, target, elastic, inelastic, epsrel):
         return (t - tmin) / t * g
 
     lo, hi = math.log(tmin), math.log(tmax)
-    pts = [p for p in (math.log(1.0 / a**2), math.log(d), math.log(1.0 / ap**2), math.log(T_DIPOLE)) if lo < p < hi]
+    pts = [
+        p
+        for p in (math.log(1.0 / a**2), math.log(d), math.log(1.0 / ap**2), math.log(T_DIPOLE))
+        if lo < p < hi
+    ]
     val, _ = integrate.quad(f, lo, hi, points=pts or None, epsabs=0.0, epsrel=epsrel, limit=400)
     return val
 
@@ -268,7 +274,11 @@ def iww_shape(E0, m, x, m_e=M_E):
     xs = np.where(x > 0, x, 1.0)
     k = np.sqrt(np.clip(xs**2 * E0**2 - m**2, 0.0, None))
     U = u_min(m, xs, m_e)
-    f = (k / E0) * (2.0 * U * (3.0 - 3.0 * xs + xs**2) + m_e**2 * xs * (xs**2 + 2.0 * xs - 2.0)) / (3.0 * xs * U**2)
+    f = (
+        (k / E0)
+        * (2.0 * U * (3.0 - 3.0 * xs + xs**2) + m_e**2 * xs * (xs**2 + 2.0 * xs - 2.0))
+        / (3.0 * xs * U**2)
+    )
     return np.where((x > 0) & (x * E0 > m), f, 0.0)
 
 
@@ -401,7 +411,11 @@ def _iww_shape_scalar(E0, m, x, m_e=M_E):
         return 0.0
     k = math.sqrt(max(x * x * E0 * E0 - m * m, 0.0))
     U = m * m * (1.0 - x) / x + m_e * m_e * x
-    return (k / E0) * (2.0 * U * (3.0 - 3.0 * x + x * x) + m_e * m_e * x * (x * x + 2.0 * x - 2.0)) / (3.0 * x * U * U)
+    return (
+        (k / E0)
+        * (2.0 * U * (3.0 - 3.0 * x + x * x) + m_e * m_e * x * (x * x + 2.0 * x - 2.0))
+        / (3.0 * x * U * U)
+    )
 
 
 def _shape_integral_scalar(E0, m, x_lo, x_hi, epsrel=1e-10):
@@ -424,7 +438,10 @@ def iww_shape_integral(E0, m, x_lo, x_hi):
     """int_{x_lo}^{x_hi} dx f(x) of :func:`iww_shape` by scipy quad [GeV^-2]; x_lo is raised to m/E0 (broadcast)."""
     E0, x_lo, x_hi = np.broadcast_arrays(_arr("E0", E0), _arr("x_lo", x_lo), _arr("x_hi", x_hi))
     out = np.array(
-        [_shape_integral_scalar(float(e), m, float(a), float(b)) for e, a, b in zip(E0.ravel(), x_lo.ravel(), x_hi.ravel())]
+        [
+            _shape_integral_scalar(float(e), m, float(a), float(b))
+            for e, a, b in zip(E0.ravel(), x_lo.ravel(), x_hi.ravel())
+        ]
     )
     return out.reshape(E0.shape) if E0.ndim else float(out[0])
 
@@ -465,18 +482,32 @@ def dsigma_dx_etl(E0, m, x, eps=1.0, target: Target = PB, inelastic=False):
 B_TSAI = 4.0 / 3.0
 
 
+def track_length_density_L(L, t, b=B_TSAI):
+    """Tsai's I_e in the variable L = ln(E0/E): dP/dL = E I_e = e^-L L^(bt-1)/Gamma(bt) (dimensionless).
+
+    Use this form at small depth: for t = 0.01 X0 most of the probability sits at L < 1e-16, where E
+    cannot be told from E0 in double precision. int_0^inf dL = 1.
+    """
+    L = _arr("L", L)
+    t = _arr("t", t)
+    bt = b * t
+    ok = (L > 0) & (bt > 0)
+    Ls = np.where(ok, L, 1.0)
+    val = np.exp(-Ls + (bt - 1.0) * np.log(Ls) - special.gammaln(np.where(bt > 0, bt, 1.0)))
+    return np.where(ok, val, 0.0)
+
+
 def track_length_ie(E0, E, t, b=B_TSAI):
     """Energy distribution of the primary electron at depth t [X0]: I_e = (1/E0)[ln(E0/E)]^(bt-1)/Gamma(bt)  [GeV^-1].
 
-    Source: Tsai RMP 46 (1974) 815 (approximation for the primary), accelerator.md 6.3. int_0^E0 dE I_e = 1.
+    Source: Tsai RMP 46 (1974) 815 (approximation for the primary), accelerator.md 6.3. int_0^E0 dE I_e = 1
+    (see :func:`track_length_density_L` for the small-t numerics).
     """
     E0 = _arr("E0", E0)
     E = _arr("E", E)
-    t = _arr("t", t)
-    bt = b * t
-    L = np.log(E0 / np.where((E > 0) & (E < E0), E, 0.5 * E0))
-    val = np.exp((bt - 1.0) * np.log(L) - special.gammaln(np.where(bt > 0, bt, 1.0))) / E0
-    return np.where((E > 0) & (E < E0) & (bt > 0), val, 0.0)
+    inside = (E > 0) & (E < E0)
+    L = np.log(E0 / np.where(inside, E, 0.5 * E0))
+    return np.where(inside, track_length_density_L(L, t, b) / np.where(inside, E, 1.0), 0.0)
 
 
 def primary_survival(E0, E_c, t, b=B_TSAI):
@@ -498,7 +529,7 @@ def effective_track_length(E0, E_c, T_X0=40.0, b=B_TSAI):
 def thin_target_yield(m, E0, E_cut, T_X0, target: Target = PB, inelastic=False):
     """Thin-target A' yield per EOT per unit eps^2 (T << X0; accelerator.md 6.3; dimensionless):
 
-        Y1 = (N_A X0/A)(T/X0) sigma_ETL(E0; E_A' > E_cut)    (eps_sig = P_inv = 1)
+    Y1 = (N_A X0/A)(T/X0) sigma_ETL(E0; E_A' > E_cut)    (eps_sig = P_inv = 1)
     """
     check_range("T_X0", T_X0, 0.0, None)
     sig = sigma_etl_above(E0, m, E_cut, 1.0, target, inelastic)
@@ -596,7 +627,9 @@ class ThickTargetIntegrand:
         self._log_norm = CubicSpline(lnE, np.log(norm))
         if self.inelastic:
             tmin, tmax = iww_t_limits(E, self.m)
-            ratio = 1.0 + chi_numerical(tmin, tmax, target, elastic=False) / chi_elastic_closed(tmin, tmax, target)
+            ratio = 1.0 + chi_numerical(tmin, tmax, target, elastic=False) / chi_elastic_closed(
+                tmin, tmax, target
+            )
             self._inel = CubicSpline(lnE, ratio)
         self._const = target.atoms_per_cm2_per_X0 * GEV2_TO_CM2
 
@@ -657,7 +690,12 @@ SIGMA0_PAIR = 7.0 / 9.0
 
 def _rossi_a(s):
     """Rossi's A(s) = int_0^1 [1 - (1-v)^s] phi_0(v) dv, phi_0(v) = (4/3 - 4/3 v + v^2)/v (complex s)."""
-    return 4.0 / 3.0 * (special.psi(s + 1.0) + np.euler_gamma) - 5.0 / 6.0 + 1.0 / (3.0 * (s + 1.0)) + 1.0 / (s + 2.0)
+    return (
+        4.0 / 3.0 * (special.psi(s + 1.0) + np.euler_gamma)
+        - 5.0 / 6.0
+        + 1.0 / (3.0 * (s + 1.0))
+        + 1.0 / (s + 2.0)
+    )
 
 
 def _rossi_b(s):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -23,7 +24,9 @@ def test_gamma_ll_formula_and_threshold():
     m = np.array([0.5e-3, 1.0e-3, 1.0219e-3, 0.2, 0.2113, 0.25, 1.0])
     g = w.gamma_ee(m, 1e-3)
     r = M_E**2 / m**2
-    ref = np.where(m > 2 * M_E, ALPHA * 1e-6 * m / 3 * (1 + 2 * r) * np.sqrt(np.clip(1 - 4 * r, 0, None)), 0.0)
+    ref = np.where(
+        m > 2 * M_E, ALPHA * 1e-6 * m / 3 * (1 + 2 * r) * np.sqrt(np.clip(1 - 4 * r, 0, None)), 0.0
+    )
     np.testing.assert_allclose(g, ref, rtol=1e-12, atol=0)
     assert g[0] == 0.0 and g[1] == 0.0  # below 2 m_e: exactly zero, no NaN
     gm = w.gamma_mumu(m, 1e-3)
@@ -161,7 +164,7 @@ def test_invisible_summary_visible_point():
     assert s.gamma_vis == pytest.approx(float(w.gamma_ee(0.010, 1e-4)), rel=1e-12)
     assert s.decay_length_m == pytest.approx(6.08, abs=0.005)
     assert s.p_inv == pytest.approx(0.405, abs=0.0005)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         s.p_inv = 1.0  # frozen
 
 
