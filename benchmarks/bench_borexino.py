@@ -27,8 +27,14 @@ def vegas_all(edges, profiles, rtol):
     lam = DarkSector.flavour_blind(0.0, 1.0, 1e-11).mu_D_muB
     for k, c in enumerate(bx.SOLAR):
         for kind, out in (("sm", sm), ("tmm", tmm)):
-            p = RecoilProcess(c, kind, T_lo=bx.T_RANGE[0], T_hi=bx.T_RANGE[1], moment_muB=lam,
-                              profile=profiles.get(c) if profiles else None)
+            p = RecoilProcess(
+                c,
+                kind,
+                T_lo=bx.T_RANGE[0],
+                T_hi=bx.T_RANGE[1],
+                moment_muB=lam,
+                profile=profiles.get(c) if profiles else None,
+            )
             out[c] = bx.spectrum(p, edges, bx.default_true_edges(), rtol=rtol, seed=k)
     return time.perf_counter() - t0, sm, tmm
 
@@ -40,8 +46,14 @@ def quad_all(edges, profiles, n_nodes):
     out = {}
     for c in bx.SOLAR:
         for kind in ("sm", "tmm"):
-            p = RecoilProcess(c, kind, T_lo=bx.T_RANGE[0], T_hi=bx.T_RANGE[1], moment_muB=lam,
-                              profile=profiles.get(c) if profiles else None)
+            p = RecoilProcess(
+                c,
+                kind,
+                T_lo=bx.T_RANGE[0],
+                T_hi=bx.T_RANGE[1],
+                moment_muB=lam,
+                profile=profiles.get(c) if profiles else None,
+            )
             if p.empty:
                 continue
             lo, hi = p.t_range
@@ -82,8 +94,10 @@ def main():
     t0 = time.perf_counter()
     pts, info = bx.limit(masses, rtol=a.rtol)
     t = time.perf_counter() - t0
-    print(f"limit scan, {a.masses} masses (spectral, with expected): {t:.1f} s "
-          f"({t / a.masses:.2f} s per mass); photon limit {pts[0].limit:.3e} muB")
+    print(
+        f"limit scan, {a.masses} masses (spectral, with expected): {t:.1f} s "
+        f"({t / a.masses:.2f} s per mass); photon limit {pts[0].limit:.3e} muB"
+    )
 
 
 if __name__ == "__main__":

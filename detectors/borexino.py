@@ -309,7 +309,6 @@ def _run(jobs, executor):
 
 def make_executor(workers: int | None = None):
     """A process pool for component spectra (None when one worker is asked for or available)."""
-    import os
     from concurrent.futures import ProcessPoolExecutor
 
     n = workers if workers is not None else 1  # measured: a pool did not beat serial on 2 cores

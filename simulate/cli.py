@@ -42,6 +42,24 @@ def _common(p):
     p.add_argument("--card", help="TOML run card; command-line options override it")
 
 
+#: Modules that add their own sub-commands: each has ``add_parsers(subparsers, common)`` and
+#: ``HANDLERS = {command: function(args) -> exit code}``.
+PLUGINS = ("simulate.generate_cli", "simulate.constraints_cli")
+
+
+def _plugins():
+    import importlib
+
+    out = []
+    for name in PLUGINS:
+        try:
+            out.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="darktmm",
@@ -76,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     lim.add_argument("--gamma-dark", default="0", help="extra invisible width with unit (default 0)")
     lim.add_argument("--eps-mu", type=float, default=None, help="BaBar/NA64: dark TMM scale mu_D in mu_B")
     _common(lim)
+
+    for mod in _plugins():
+        mod.add_parsers(sub, _common)
 
     d = sub.add_parser("data", help="find, verify or fetch the public data files")
     d.add_argument("action", help="where | verify | fetch")

@@ -55,6 +55,11 @@ def dispatch(args) -> int:
     cmd = args.command
     if cmd == "data":
         return data_cmd(args)
+    from .cli import _plugins
+
+    for mod in _plugins():
+        if cmd in mod.HANDLERS:
+            return mod.HANDLERS[cmd](args)
     exp = args.experiment.lower()
     table = {
         "spectrum": {"borexino": spectrum_borexino},
