@@ -60,6 +60,11 @@ class BinnedResult:
         return _max_rel(self.values, self.errors, significant)
 
 
+def max_rel_error(values, errors, significant: float = 1e-3, floor: float = 0.0) -> float:
+    """Largest errors/values over bins above ``significant`` x max (and above ``floor``)."""
+    return _max_rel(np.asarray(values), np.asarray(errors), significant, floor)
+
+
 def _max_rel(values, errors, significant, floor=0.0):
     v = np.abs(values)
     if not np.any(v > 0):
@@ -204,6 +209,7 @@ class Vegas:
         significant: float = 1e-3,
         train_nitn: int = 8,
         floor: float = 0.0,
+        check: np.ndarray | None = None,
     ) -> BinnedResult:
         """Histogram ``f`` in ``nbins`` bins uniform in ``u[:, 0]``.
 
@@ -216,6 +222,8 @@ class Vegas:
         ``fold`` is an optional (n_out, nbins) matrix applied to each iteration's fine histogram
         (a detector response, or a re-binning). Bins below the absolute ``floor`` are left out of
         the convergence test too (for a component that is a small part of a larger sum).
+        ``check`` (a boolean mask over the output rows) restricts the convergence test to those
+        rows; the others still get their values and errors.
         """
         rtol = check_range("rtol", rtol, 0.0, 1.0, lo_open=True)
         nbins = int(check_range("nbins", nbins, 1, None))
@@ -235,7 +243,8 @@ class Vegas:
             k += 1
             mean = acc / k
             err = np.sqrt(acc_var) / k
-            if k >= min_itn and (_max_rel(mean, err, significant, floor) <= rtol or k >= max_itn):
+            sel = slice(None) if check is None else check
+            if k >= min_itn and (_max_rel(mean[sel], err[sel], significant, floor) <= rtol or k >= max_itn):
                 break
         tot_mean = float(np.sum(mean))
         tot_err = float(np.sqrt(np.sum(err**2)))
@@ -248,6 +257,21 @@ class Vegas:
             self.train(f)
         for u, wgt in self._batches(int(neval or self.neval)):
             yield u, wgt * f(u)
+
+    def map_points(self, y: np.ndarray):
+        """Push uniform points ``y`` (n, ndim) through the adapted map: ``(u, jac)``, jac = du/dy.
+
+        Plain (unstratified) sampling of the frozen map, for event generation: with y uniform on
+        [0, 1)^ndim, E[jac f(u)] is the integral of f. The caller owns the random numbers, so
+        blocks can have any size and come from any Generator. The map is not changed.
+        """
+        y = np.ascontiguousarray(y, dtype=float)
+        if y.ndim != 2 or y.shape[1] != self.ndim:
+            raise ParameterError(f"y must have shape (n, {self.ndim}), got {y.shape}")
+        u = np.empty_like(y)
+        jac = np.empty(len(y))
+        self._integ.map.map(y, u, jac)
+        return u, jac
 
     @property
     def map(self):
