@@ -30,8 +30,16 @@ def borexino_spectrum(path, edges, sm, tmm, data, bestfit, m_ap, eps_mu):
     fig, ax = plt.subplots(figsize=(7.5, 5))
     from detectors.borexino import EXPOSURE_TFC
 
-    for c in ("pp", "7Be", "pep", "13N", "15O", "8B"):
-        ax.stairs(sm[c].folded * EXPOSURE_TFC, x, label=f"SM {c}", lw=1.2)
+    colors = {
+        "pp": "tab:blue",
+        "7Be": "tab:orange",
+        "pep": "tab:green",
+        "13N": "tab:purple",
+        "15O": "tab:brown",
+        "8B": "tab:pink",
+    }
+    for c, col in colors.items():
+        ax.stairs(sm[c].folded * EXPOSURE_TFC, x, label=f"SM {c}", lw=1.2, color=col, baseline=None)
     t = sum(s.folded for s in tmm.values()) * EXPOSURE_TFC
     ax.stairs(
         t,
@@ -53,7 +61,7 @@ def borexino_spectrum(path, edges, sm, tmm, data, bestfit, m_ap, eps_mu):
             label="Borexino Phase II data",
         )
         if bestfit is not None:
-            ax.stairs(bestfit, x, color="r", lw=1.0, label="best fit")
+            ax.stairs(bestfit, x, color="red", lw=1.2, label="best fit (all components)", baseline=None)
     ax.set_yscale("log")
     ax.set_ylim(1, None)
     ax.set_xlabel("reconstructed energy E_rec [MeV]")
