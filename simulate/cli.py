@@ -83,6 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--eps", type=float, default=None, help="kinetic mixing (BaBar, NA64)")
     s.add_argument("--gamma-dark", default="0", help="extra invisible width with unit (default 0)")
     s.add_argument("--rtol", type=float, default=1e-3, help="per-bin MC precision target (default 1e-3)")
+    s.add_argument("--resonance", default="all", help="BaBar: 2S, 3S, 4S, a comma list, or all (default)")
+    s.add_argument("--isr", action="store_true", help="BaBar: generate leading-log initial-state radiation")
+    s.add_argument(
+        "--offshell",
+        action="store_true",
+        help="BaBar: A'* -> invisible continuum (widths from --eps-mu, --gamma-dark)",
+    )
+    s.add_argument("--efficiency", type=float, default=None, help="NA64: signal efficiency (default 0.6)")
+    s.add_argument("--L-det", type=float, default=None, help="BaBar/NA64: detector length in m for P_inv")
+    s.add_argument(
+        "--annihilation", action="store_true", help="NA64: add resonant e+ e- -> A' of shower positrons"
+    )
     _common(s)
 
     lim = sub.add_parser("limit", help="90%% CL upper limits against m_A'")
@@ -93,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     lim.add_argument("--rtol", type=float, default=1e-3, help="per-bin MC precision target (default 1e-3)")
     lim.add_argument("--gamma-dark", default="0", help="extra invisible width with unit (default 0)")
     lim.add_argument("--eps-mu", type=float, default=None, help="BaBar/NA64: dark TMM scale mu_D in mu_B")
+    lim.add_argument("--efficiency", type=float, default=None, help="NA64: signal efficiency (default 0.6)")
+    lim.add_argument("--L-det", type=float, default=None, help="BaBar/NA64: detector length in m for P_inv")
+    lim.add_argument(
+        "--annihilation", action="store_true", help="NA64: add resonant e+ e- -> A' of shower positrons"
+    )
     _common(lim)
 
     for mod in _plugins():
