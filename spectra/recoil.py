@@ -156,6 +156,13 @@ class RecoilProcess:
         lo, hi = self.t_range
         return lo * np.exp(u[:, 0] * np.log(hi / lo))
 
+    def _continuum_E(self, u, T):
+        """Neutrino energy of a continuum at (u, T): E = F^-1(F(E_min) + u_1 (1 - F(E_min))), and F(E_min)."""
+        emin = nue.e_min(T)
+        f0 = solar.spectrum_cdf(self.component, emin)
+        E = solar.spectrum_ppf(self.component, f0 + u[:, 1] * (1.0 - f0))
+        return np.maximum(E, emin), f0
+
     def __call__(self, u: np.ndarray) -> np.ndarray:
         """Batch integrand on [0,1]^ndim: rate per target electron in s^-1 (Jacobian included)."""
         lo, hi = self.t_range
@@ -169,11 +176,28 @@ class RecoilProcess:
             for e_line, br in self.comp.lines:
                 out += br * self._xsec(np.full_like(T, e_line), T)
             return self.comp.flux_cm2_s * jac * out
-        emin = nue.e_min(T)
-        f0 = solar.spectrum_cdf(self.component, emin)
-        E = solar.spectrum_ppf(self.component, f0 + u[:, 1] * (1.0 - f0))
-        E = np.maximum(E, emin)
+        E, f0 = self._continuum_E(u, T)
         return self.comp.flux_cm2_s * jac * (1.0 - f0) * self._xsec(E, T)
+
+    def kinematics(self, u: np.ndarray) -> dict:
+        """Physical variables at the unit-cube points of :meth:`__call__`: ``T`` and ``E_nu`` [GeV].
+
+        For a continuum E_nu follows from u_1 exactly as in the integrand; a single line has its
+        energy. A source of several lines is integrated in T only, so E_nu is not a function of u
+        there: it is NaN, and :meth:`line_terms` gives each line's share of the integrand at T
+        (pick the line with probabilities proportional to it).
+        """
+        T = self.T_of(u)
+        if self.is_line:
+            e = self.comp.lines[0][0] if len(self.comp.lines) == 1 else np.nan
+            return {"T": T, "E_nu": np.full_like(T, e)}
+        return {"T": T, "E_nu": self._continuum_E(u, T)[0]}
+
+    def line_terms(self, T) -> np.ndarray:
+        """Per-line terms br_l dsigma/dT(E_l, T) [cm^2/GeV] of a line source, shape (n, n_lines): the
+        summands of the line integrand at recoil energies T [GeV] (zero above each line's T_max)."""
+        T = np.asarray(T, dtype=float)
+        return np.stack([br * self._xsec(np.full_like(T, e), T) for e, br in self.comp.lines], axis=-1)
 
     def dR_dT(self, T, *, epsabs=0.0, epsrel=1e-8):
         """Differential rate per electron [s^-1 GeV^-1] at recoil energies T by adaptive quadrature.

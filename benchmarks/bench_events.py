@@ -1,0 +1,117 @@
+"""Event-generation speed and memory (printed, not asserted).
+
+    python benchmarks/bench_events.py [--events 1000000] [--repeat 3] [--memory-events 10000000]
+
+* Throughput: unweighted events per second written to a ROOT file (LZ4, the default) per process,
+  the median of ``--repeat`` runs of ``--events`` events. "stream" excludes the one-off VEGAS
+  training, frozen integral and pilot run (reported separately as "prepare"); "wall" includes
+  them. Goals (issue 4): >= 1e6 events/s for nu-e and gamma A', >= 2e5 events/s for NA64.
+* Memory: each process writes ``--memory-events`` unweighted events in a fresh Python process;
+  its peak resident set size (resource.getrusage ru_maxrss) is printed with the current RSS just
+  before the event loop (after the imports, the process set-up and the VEGAS preparation); the
+  difference bounds what streaming costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PROCESSES = {
+    "nu-e 7Be SM": ("borexino", {"component": "7Be", "kind": "sm"}),
+    "nu-e pp TMM": ("borexino", {"component": "pp", "kind": "tmm", "m_ap": 5e-4}),
+    "gamma A' Y(3S)": ("babar", {"resonance": "3S", "m_ap": 1.0, "eps": 1e-3}),
+    "NA64 e Z -> e Z A'": ("na64", {"m_ap": 0.01, "eps": 1e-4}),
+}
+
+
+def _rss_now_kB() -> float:
+    """Current resident set size [kB] (Linux /proc; the peak is resource.getrusage's ru_maxrss)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024
+    except OSError:  # pragma: no cover - not Linux
+        return float("nan")
+
+
+def _run(process, options, n, path, seed=1):
+    from simulate import cards, eventio, events
+
+    cfg = cards.resolve({"process": process, "events": n, "seed": seed, "unweighted": True, process: options})
+    proc = cards.build_process(cfg)
+    run = events.generate(proc, n, **cards.run_options(cfg))
+    t0 = time.perf_counter()
+    run.prepare()
+    t1 = time.perf_counter()
+    rss_prepared = _rss_now_kB()
+    s = eventio.write_root(path, run, card_toml=cards.to_toml(cfg))
+    t2 = time.perf_counter()
+    return {
+        "prepare_s": t1 - t0,
+        "stream_s": t2 - t1,
+        "efficiency": s["efficiency"],
+        "size_MB": os.path.getsize(path) / 1e6,
+        "rss_prepared_MB": rss_prepared / 1024,
+    }
+
+
+def throughput(n, repeat, tmp):
+    print(f"unweighted events written to ROOT (LZ4), {n:.0e} events, median of {repeat}:")
+    print(
+        f"{'process':>20s} {'stream ev/s':>12s} {'wall ev/s':>10s} {'prepare s':>10s} {'eff':>6s} {'MB':>7s}"
+    )
+    for label, (proc, opt) in PROCESSES.items():
+        res = [_run(proc, opt, n, os.path.join(tmp, "t.root"), seed=1 + k) for k in range(repeat)]
+        stream = statistics.median(n / r["stream_s"] for r in res)
+        wall = statistics.median(n / (r["stream_s"] + r["prepare_s"]) for r in res)
+        prep = statistics.median(r["prepare_s"] for r in res)
+        print(
+            f"{label:>20s} {stream:12.3g} {wall:10.3g} {prep:10.2f} {res[0]['efficiency']:6.3f} {res[0]['size_MB']:7.0f}",
+            flush=True,
+        )
+
+
+def memory(n, tmp):
+    from simulate.events import CHUNK
+
+    print(f"\npeak memory writing {n:.0e} unweighted events (fresh process each, chunk {CHUNK}):")
+    print(
+        f"{'process':>20s} {'peak RSS MB':>12s} {'RSS before streaming MB':>24s} {'stream s':>9s} {'file MB':>8s}"
+    )
+    for label, (proc, opt) in PROCESSES.items():
+        here = os.path.dirname(os.path.abspath(__file__))
+        path = os.path.join(tmp, "m.root")
+        code = (
+            f"import json, resource, sys; sys.path.insert(0, {here!r}); from bench_events import _run; "
+            f"r = _run({proc!r}, {opt!r}, {n}, {path!r}); "
+            "r['peak_MB'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        os.unlink(path)
+        print(
+            f"{label:>20s} {r['peak_MB']:12.0f} {r['rss_prepared_MB']:24.0f} {r['stream_s']:9.1f} {r['size_MB']:8.0f}",
+            flush=True,
+        )
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--memory-events", type=int, default=10_000_000, help="0 skips the memory test")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        throughput(args.events, args.repeat, tmp)
+        if args.memory_events:
+            memory(args.memory_events, tmp)
+
+
+if __name__ == "__main__":
+    main()
