@@ -289,9 +289,17 @@ class NuElectronEvents(EventProcess):
             mixed = T <= self.t_mixed
             r = rng.random(len(T))
             if np.any(mixed):
-                c = np.cumsum(self.proc.line_terms(T[mixed]), axis=1)
-                k = np.minimum((r[mixed, None] * c[:, -1:] >= c).sum(axis=1), len(self.line_E) - 1)
-                E[mixed] = self.line_E[k]
+                # k = #{l: r c_L >= c_l}, c the running sum of the line terms (column by column:
+                # the same sums as np.cumsum along the lines, without the slow short-axis reductions)
+                terms = self.proc.line_terms(T[mixed])
+                c = [terms[:, 0]]
+                for j in range(1, terms.shape[1]):
+                    c.append(c[-1] + terms[:, j])
+                rc = r[mixed] * c[-1]
+                k = np.zeros(len(rc), np.intp)
+                for cj in c:
+                    k += rc >= cj
+                E[mixed] = self.line_E[np.minimum(k, len(self.line_E) - 1)]
         return T, E
 
     def build(self, u, rng) -> Built:

@@ -124,7 +124,18 @@ class RecoilProcess:
         e, p = self._prob_table
         if len(e) == 1:
             return np.broadcast_to(p[0], (np.size(E), 3))
-        return np.stack([np.interp(E, e, p[:, i]) for i in range(3)], axis=-1)
+        E = np.asarray(E, dtype=float)
+        if self.is_line and E.ndim == 1 and E.size and (E == E[0]).all():
+            # every point at one line energy, a node of the table: interpolation returns that row
+            hit = np.flatnonzero(e == E[0])
+            if hit.size:
+                return np.tile(p[hit[0]], (E.size, 1))
+        return self._prob_interp(E)
+
+    @cached_property
+    def _prob_interp(self):
+        e, p = self._prob_table
+        return solar.GridInterp(e, p, cells=1 << 12)
 
     def pee(self, E):
         """P_ee(E) = sum_i |U_ei|^2 P_i(E) (neutrino_electron.md section 8)."""
