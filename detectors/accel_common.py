@@ -58,6 +58,20 @@ class EpsLimit:
     decay_length_m: float = math.nan
     extra: dict = field(default_factory=dict, compare=False)
 
+    @classmethod
+    def not_computed(cls, experiment: str, m_ap: float, note: str, extra: dict | None = None) -> EpsLimit:
+        """A mass where the search sets no limit at all (outside its range or its yield model)."""
+        return cls(
+            m_ap=m_ap,
+            eps=math.inf,
+            br_inv=math.nan,
+            p_inv=math.nan,
+            applicable=False,
+            note=note,
+            experiment=experiment,
+            extra=extra or {},
+        )
+
     def as_point(self) -> dict:
         """The JSON point of ``darktmm limit``: m_ap_GeV, limit, expected (None), br_inv, p_inv."""
         return {

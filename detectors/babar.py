@@ -468,15 +468,8 @@ def eps_max(
         },
     }
     if not math.isfinite(e0):
-        return EpsLimit(
-            m_ap=m,
-            eps=math.inf,
-            br_inv=math.nan,
-            p_inv=math.nan,
-            applicable=False,
-            note=f"outside the BaBar search range 0 < m_A' < {MASS_RANGE[1]:g} GeV",
-            experiment=EXPERIMENT,
-            extra=extra,
+        return EpsLimit.not_computed(
+            EXPERIMENT, m, f"outside the BaBar search range 0 < m_A' < {MASS_RANGE[1]:g} GeV", extra
         )
     E = ap_energy_cm(m)
     lim = recast(EXPERIMENT, m, e0, [E], [1.0], L, gamma_dark=gamma_dark, mu_D_muB=mu_D_muB, extra=extra)

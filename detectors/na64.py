@@ -274,16 +274,7 @@ def eps_max(
             if m <= M_E
             else f"no A' with E_miss > {dataset.E_cut:g} GeV can be produced"
         )
-        return EpsLimit(
-            m_ap=m,
-            eps=math.inf,
-            br_inv=math.nan,
-            p_inv=math.nan,
-            applicable=False,
-            note=f"not computed at m_A' = {m:g} GeV: {why}",
-            experiment=EXPERIMENT,
-            extra=extra,
-        )
+        return EpsLimit.not_computed(EXPERIMENT, m, f"not computed at m_A' = {m:g} GeV: {why}", extra)
     eps0 = math.sqrt(dataset.n90 / (dataset.n_eot * eff * y.total))
     p_ann = None
     if y.annihilation > 0:
