@@ -7,9 +7,9 @@ What to use when
 * :func:`load_data` - the public TFC-subtracted Phase-II spectrum (Borexino PRD 100 (2019) 082004,
   arXiv:1707.09279, Fig. 6a components; Nature 562 (2018) 505, Fig. 2a data) from the data
   directory (``detectors.data``). Needs the files.
-* :func:`compute_templates` - VEGAS recoil spectra (SM per solar component and dark TMM),
+* :func:`sm_spectra`, :func:`tmm_spectra` - VEGAS recoil spectra (SM per solar component and dark TMM),
   true and folded with :data:`RESPONSE`, each bin with its MC error. Needs no files.
-* :func:`spectral_limit` - the baseline: binned Poisson fit in 0.23-1.26 MeV, all nuisances
+* :func:`spectral_limit_from_templates` - the baseline: binned Poisson fit in 0.23-1.26 MeV, all nuisances
   profiled, 90 % CL at -2 Delta ln L = 2.71. Needs the files.
 * :func:`rate_limit` - the built-in fallback that needs no files: chi^2 of the published
   Phase-II rates (pp, pep, 7Be) with the SK emulation of their correlations (arXiv:2312.12907
@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spectra import solar
 from spectra.constants import MEV, SECONDS_PER_DAY
 from spectra.integrate import Vegas, max_rel_error
 from spectra.model import NUFIT52, DarkSector, Oscillation
@@ -278,19 +277,6 @@ def zero_threshold_rate(component: str, *, osc=NUFIT52, profile=None, seed=0, rt
     return r.mean * PER_E_S_TO_CPD100T
 
 
-@dataclass
-class Templates:
-    """Everything the likelihood needs, in expected counts per bin per unit parameter."""
-
-    edges: np.ndarray
-    sm: dict  # component -> Spectrum (SSM flux)
-    tmm: dict  # component -> Spectrum (mu_eff = MU_REF)
-    sm_rates: dict  # component -> zero-threshold SSM rate, cpd/100 t
-    m_ap: float
-    timing_s: float
-    rtol: float
-
-
 def default_true_edges():
     return np.linspace(0.0, 1.7 * MEV, 171)
 
@@ -300,24 +286,14 @@ def _spectrum_job(job):
     return spectrum(proc, edges, true_edges, rtol=rtol, seed=seed, floor=floor)
 
 
-def _run(jobs, executor):
-    """Compute spectra for a list of jobs, in parallel when an executor is given.
+def _run(jobs):
+    """Compute the spectra of a list of jobs (serial: a process pool measured no faster on 2 cores).
 
-    Each job carries its own seed, so the results do not depend on the number of workers."""
-    if executor is None:
-        return [_spectrum_job(j) for j in jobs]
-    return list(executor.map(_spectrum_job, jobs))
+    Each job carries its own seed, so the result of a job does not depend on the others."""
+    return [_spectrum_job(j) for j in jobs]
 
 
-def make_executor(workers: int | None = None):
-    """A process pool for component spectra (None when one worker is asked for or available)."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    n = workers if workers is not None else 1  # measured: a pool did not beat serial on 2 cores
-    return ProcessPoolExecutor(n) if n > 1 else None
-
-
-def sm_spectra(edges, *, rtol=1e-3, seed=0, osc=NUFIT52, profiles=None, true_edges=None, executor=None):
+def sm_spectra(edges, *, rtol=1e-3, seed=0, osc=NUFIT52, profiles=None, true_edges=None):
     """SM spectra (SSM fluxes) for every solar component, and their zero-threshold rates."""
     true_edges = default_true_edges() if true_edges is None else true_edges
     jobs = []
@@ -325,7 +301,7 @@ def sm_spectra(edges, *, rtol=1e-3, seed=0, osc=NUFIT52, profiles=None, true_edg
         prof = None if profiles is None else profiles.get(c)
         proc = RecoilProcess(c, "sm", T_lo=T_RANGE[0], T_hi=T_RANGE[1], osc=osc, profile=prof)
         jobs.append((proc, edges, true_edges, rtol, seed + k))
-    out = dict(zip(SOLAR, _run(jobs, executor)))
+    out = dict(zip(SOLAR, _run(jobs)))
     rates = {}
     for k, c in enumerate(SOLAR):
         prof = None if profiles is None else profiles.get(c)
@@ -345,7 +321,6 @@ def tmm_spectra(
     osc=NUFIT52,
     profiles=None,
     true_edges=None,
-    executor=None,
     template: bool = False,
 ):
     """Dark-TMM spectra for every component at one m_A' [GeV].
@@ -366,13 +341,13 @@ def tmm_spectra(
         )
         jobs.append((proc, edges, true_edges, rtol, seed + 1000 + k))
     if not template:
-        return dict(zip(SOLAR, _run(jobs, executor)))
+        return dict(zip(SOLAR, _run(jobs)))
     # template mode: the dominant 7Be line first; every component then converges only in the
     # bins above 1e-3 of the 7Be maximum, i.e. the *sum* reaches rtol where it matters
     be = _spectrum_job(jobs[SOLAR.index("7Be")])
     floor = 1e-3 * float(np.max(be.folded))
     rest = [(*j, floor) for c, j in zip(SOLAR, jobs) if c != "7Be"]
-    out = dict(zip([c for c in SOLAR if c != "7Be"], _run(rest, executor)))
+    out = dict(zip([c for c in SOLAR if c != "7Be"], _run(rest)))
     out["7Be"] = be
     return {c: out[c] for c in SOLAR}
 
@@ -548,12 +523,8 @@ def limit(
     osc: Oscillation = NUFIT52,
     profiles=None,
     progress=None,
-    workers: int | None = None,
 ):
     """Upper limits on eps*mu_eff [mu_B] at each m_A' [GeV].
-
-    Component spectra run in a process pool of ``workers`` (default: up to 4 CPUs); every
-    component has its own seed, so the numbers do not depend on the worker count.
 
     ``method``: "spectral" (needs the data; DataError if missing), "rates" (built in), or "auto"
     (spectral when the data are found, else rates). Returns (points, info dict).
@@ -576,26 +547,12 @@ def limit(
         info["data_file"] = data.path
         if profiles is None:
             profiles = production_profiles(data_dir)
-        ex = make_executor(workers)
-        try:
-            sm, rates = sm_spectra(data.edges, rtol=rtol, seed=seed, osc=osc, profiles=profiles, executor=ex)
-            for m in masses:
-                tmm = tmm_spectra(
-                    m,
-                    data.edges,
-                    rtol=rtol,
-                    seed=seed,
-                    osc=osc,
-                    profiles=profiles,
-                    executor=ex,
-                    template=True,
-                )
-                pts.append(spectral_limit_from_templates(data, sm, rates, tmm, m, treatment, expected))
-                if progress:
-                    progress(1)
-        finally:
-            if ex is not None:
-                ex.shutdown()
+        sm, rates = sm_spectra(data.edges, rtol=rtol, seed=seed, osc=osc, profiles=profiles)
+        for m in masses:
+            tmm = tmm_spectra(m, data.edges, rtol=rtol, seed=seed, osc=osc, profiles=profiles, template=True)
+            pts.append(spectral_limit_from_templates(data, sm, rates, tmm, m, treatment, expected))
+            if progress:
+                progress(1)
     info["timing_s"] = time.perf_counter() - t0
     return pts, info
 
@@ -629,7 +586,3 @@ def describe() -> dict:
         ],
         "published_limit_muB": 2.8e-11,
     }
-
-
-def solar_components():
-    return dict(solar.COMPONENTS)

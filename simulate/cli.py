@@ -26,6 +26,8 @@ EXIT_USAGE = 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one readable line, exit 2
+        if "expected one argument" in message:
+            message += " (a negative value must be written with '=', e.g. --m-ap=-1MeV)"
         raise ParameterError(message)
 
 

@@ -6,10 +6,9 @@ after it is complete and closed (``os.replace`` is atomic on POSIX). An interrup
 
 Layout conventions (shared by every command):
 
-* ``runinfo`` - a one-entry TTree of run metadata (command, parameters, seed, versions, timing,
-  the run card as TOML text). String values are stored as TObjString-free char branches via
-  awkward strings is not portable across ROOT versions, so strings go into a ``TNamed``-like
-  ``TObjString`` entry and numbers into branches.
+* ``runinfo`` - a one-entry TTree of run metadata: numbers as branches, and the whole record as
+  JSON text (UTF-8 bytes in branch ``json``, the run card in ``card``), plus the same JSON as the
+  string ``runinfo_json``.
 * histograms are TH1D with Sumw2 (the MC uncertainty per bin) and titles that carry units.
 * trees carry the units of every branch in its title.
 """

@@ -129,7 +129,7 @@ def spectrum_borexino(args) -> int:
     tmm = borexino.tmm_spectra(m_ap, edges, mu_eff=eps_mu, rtol=rtol, seed=args.seed, profiles=profiles)
     fit = None
     if data is not None:
-        model = borexino.build_model(data, sm, rates, {c: _scaled(s, 1.0) for c, s in tmm.items()}, "ssm")
+        model = borexino.build_model(data, sm, rates, tmm, "ssm")
         fit = model.fit(data.counts)
         bestfit = model.expected(fit.theta)
     elapsed = time.perf_counter() - t0
@@ -232,10 +232,6 @@ def spectrum_borexino(args) -> int:
         )
     _emit(args, summary, "\n".join(lines))
     return 0
-
-
-def _scaled(s, k):
-    return s
 
 
 # --- Borexino limit ---------------------------------------------------------------------------
