@@ -6,10 +6,17 @@
   the median of ``--repeat`` runs of ``--events`` events. "stream" excludes the one-off VEGAS
   training, frozen integral and pilot run (reported separately as "prepare"); "wall" includes
   them. Goals (issue 4): >= 1e6 events/s for nu-e and gamma A', >= 2e5 events/s for NA64.
+  Each table runs in a fresh Python process, once with glibc's default heap thresholds (a
+  library call of ``eventio.write_root`` in a process that did nothing else) and once with
+  ``simulate.alloc.tune_malloc()``, as ``darktmm generate`` runs; mallopt settings hold for a
+  whole process, so the two cannot share one.
+* Command: ``darktmm generate borexino --component 7Be --kind sm --unweighted`` end to end, as a
+  user runs it: events / the command's own ``timing_s`` (card, data files, VEGAS, pilot and the
+  file) and events / the wall time of the whole process (Python start-up and imports included).
 * Memory: each process writes ``--memory-events`` unweighted events in a fresh Python process;
   its peak resident set size (resource.getrusage ru_maxrss) is printed with the current RSS just
   before the event loop (after the imports, the process set-up and the VEGAS preparation); the
-  difference bounds what streaming costs.
+  difference bounds what streaming costs. Both heap settings are measured.
 """
 
 from __future__ import annotations
@@ -61,8 +68,34 @@ def _run(process, options, n, path, seed=1):
     }
 
 
-def throughput(n, repeat, tmp):
-    print(f"unweighted events written to ROOT (LZ4), {n:.0e} events, median of {repeat}:")
+def _fresh(code: str) -> dict:
+    """Run ``code`` in a fresh Python process (this directory on the path); its last line is JSON."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    full = f"import json, resource, sys; sys.path.insert(0, {here!r}); " + code
+    out = subprocess.run([sys.executable, "-c", full], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _setup(heap: str) -> str:
+    return "from simulate import alloc; alloc.tune_malloc(); " if heap == "tuned" else ""
+
+
+def throughput_table(n, repeat, heap):
+    """Run :func:`throughput` in a fresh process with the heap setting ``heap``."""
+    subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--events", str(n), "--repeat", str(repeat)]
+        + ["--memory-events", "0", "--heap", heap, "--only-throughput"],
+        check=True,
+    )
+
+
+def throughput(n, repeat, tmp, heap="system"):
+    if heap == "tuned":
+        from simulate import alloc
+
+        alloc.tune_malloc()
+    label = "tuned heap (as darktmm generate)" if heap == "tuned" else "glibc default heap"
+    print(f"unweighted events written to ROOT (LZ4), {n:.0e} events, median of {repeat}, {label}:")
     print(
         f"{'process':>20s} {'stream ev/s':>12s} {'wall ev/s':>10s} {'prepare s':>10s} {'eff':>6s} {'MB':>7s}"
     )
@@ -77,28 +110,48 @@ def throughput(n, repeat, tmp):
         )
 
 
+def command(n, repeat, tmp):
+    """``darktmm generate`` (7Be SM, unweighted) end to end, median of ``repeat`` runs."""
+    path = os.path.join(tmp, "cli.root")
+    argv = [sys.executable, "-m", "simulate.cli", "generate", "borexino", "--component", "7Be"]
+    argv += ["--kind", "sm", "--unweighted", "--events", str(n), "--out", path, "--json"]
+    inner, outer = [], []
+    for k in range(repeat):
+        t0 = time.perf_counter()
+        out = subprocess.run(argv + ["--seed", str(1 + k)], capture_output=True, text=True, check=True)
+        outer.append(time.perf_counter() - t0)
+        inner.append(json.loads(out.stdout)["timing_s"])
+        os.unlink(path)
+    print(
+        f"\ndarktmm generate borexino --component 7Be --kind sm --unweighted --events {n:.0e} (median of {repeat}):"
+    )
+    print(
+        f"  command timing_s {statistics.median(inner):.2f} s -> {n / statistics.median(inner):.3g} events/s"
+    )
+    print(
+        f"  whole process    {statistics.median(outer):.2f} s -> {n / statistics.median(outer):.3g} events/s"
+    )
+
+
 def memory(n, tmp):
     from simulate.events import CHUNK
 
     print(f"\npeak memory writing {n:.0e} unweighted events (fresh process each, chunk {CHUNK}):")
     print(
-        f"{'process':>20s} {'peak RSS MB':>12s} {'RSS before streaming MB':>24s} {'stream s':>9s} {'file MB':>8s}"
+        f"{'process':>20s} {'heap':>7s} {'peak RSS MB':>12s} {'RSS before streaming MB':>24s} {'stream s':>9s} {'file MB':>8s}"
     )
     for label, (proc, opt) in PROCESSES.items():
-        here = os.path.dirname(os.path.abspath(__file__))
-        path = os.path.join(tmp, "m.root")
-        code = (
-            f"import json, resource, sys; sys.path.insert(0, {here!r}); from bench_events import _run; "
-            f"r = _run({proc!r}, {opt!r}, {n}, {path!r}); "
-            "r['peak_MB'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))"
-        )
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        os.unlink(path)
-        print(
-            f"{label:>20s} {r['peak_MB']:12.0f} {r['rss_prepared_MB']:24.0f} {r['stream_s']:9.1f} {r['size_MB']:8.0f}",
-            flush=True,
-        )
+        for heap in ("system", "tuned"):
+            path = os.path.join(tmp, "m.root")
+            r = _fresh(
+                _setup(heap) + f"from bench_events import _run; r = _run({proc!r}, {opt!r}, {n}, {path!r}); "
+                "r['peak_MB'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))"
+            )
+            os.unlink(path)
+            print(
+                f"{label:>20s} {heap:>7s} {r['peak_MB']:12.0f} {r['rss_prepared_MB']:24.0f} {r['stream_s']:9.1f} {r['size_MB']:8.0f}",
+                flush=True,
+            )
 
 
 def main():
@@ -106,9 +159,16 @@ def main():
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--memory-events", type=int, default=10_000_000, help="0 skips the memory test")
+    ap.add_argument("--heap", choices=("system", "tuned"), default="system", help=argparse.SUPPRESS)
+    ap.add_argument("--only-throughput", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        throughput(args.events, args.repeat, tmp)
+        if args.only_throughput:  # one table in this (fresh) process
+            throughput(args.events, args.repeat, tmp, args.heap)
+            return
+        for heap in ("system", "tuned"):
+            throughput_table(args.events, args.repeat, heap)
+        command(args.events, args.repeat, tmp)
         if args.memory_events:
             memory(args.memory_events, tmp)
 

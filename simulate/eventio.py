@@ -16,6 +16,10 @@ Layout of a file written by :func:`write_root` (any ROOT 6 reads it; uproot writ
 
 The file appears only when complete (:func:`simulate.rootio.atomic_root`): an interrupted run
 leaves nothing behind.
+
+Speed: with glibc's default heap thresholds, uproot's per-basket buffers are page-faulted in
+again every chunk; ``darktmm generate`` calls :func:`simulate.alloc.tune_malloc` first (1e6
+unweighted 7Be events: 1.13 s -> 0.73 s), and a library caller can do the same.
 """
 
 from __future__ import annotations

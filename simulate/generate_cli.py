@@ -7,7 +7,8 @@ Every option can also come from the run card (``simulate.cards``); options on th
 override the card. The resolved card is stored in the output. ``--json`` prints sigma, its
 error, the events written, the unweighting efficiency and the output path. A progress bar is
 shown on a terminal only (never with ``--json``). Bad input is one line and exit code 2; an
-interrupted run (Ctrl-C) leaves no output file.
+interrupted run (Ctrl-C) leaves no output file. The command tunes glibc's heap thresholds for
+streaming (``simulate.alloc``; ``DARKTMM_MALLOC=system`` keeps the defaults).
 """
 
 from __future__ import annotations
@@ -109,9 +110,10 @@ def _progress(total, quiet):
 
 
 def generate_cmd(args) -> int:
-    from . import eventio, events
+    from . import alloc, eventio, events
 
     t0 = time.perf_counter()
+    malloc_tuned = alloc.from_environment()  # heap thresholds for streaming (simulate.alloc)
     card = cards.load_card(args.card) if args.card else {}
     cfg = cards.resolve(card, _overrides(args))
     out, plot = cfg["out"], cfg["plot"]
@@ -138,7 +140,11 @@ def generate_cmd(args) -> int:
     )
     hists = events.Histograms(process) if plot else None
     on_chunk = hists.fill if hists is not None else None
-    info = {"command": f"generate {cfg['process']}", "card_file": args.card}
+    info = {
+        "command": f"generate {cfg['process']}",
+        "card_file": args.card,
+        "malloc": "tuned" if malloc_tuned else "system",
+    }
     try:
         if fmt == "root":
             summary = eventio.write_root(
