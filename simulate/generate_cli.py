@@ -65,6 +65,8 @@ def add_parsers(sub, common):
         help="weighted or unweighted event samples (ROOT or HepMC3)",
         description="Event samples from the adapted VEGAS maps: borexino (solar nu-e), "
         "babar (e+e- -> gamma A'), na64 (e Z -> e Z A'). Options override the run card.",
+        epilog="environment: DARKTMM_MALLOC=tuned (default) raises glibc's heap thresholds for "
+        "streaming (simulate/alloc.py); DARKTMM_MALLOC=system keeps the defaults.",
     )
     p.add_argument("process", nargs="?", help="borexino | babar | na64 (or process = ... in the card)")
     common(p)
