@@ -20,22 +20,25 @@ from detectors import borexino as bx
 from spectra.model import DarkSector
 from spectra.recoil import RecoilProcess
 
+#: The TMM moment of both timings: flavour blind, eps mu_eff = 1e-11 mu_B, m_A' = 0 (photon limit).
+MOMENT_MUB = DarkSector.flavour_blind(0.0, 1.0, 1e-11).mu_D_muB
+
+
+def _process(component, kind, profiles):
+    """The recoil integrand of one component in the Borexino window (SM or TMM at MOMENT_MUB)."""
+    prof = profiles.get(component) if profiles else None
+    return RecoilProcess(
+        component, kind, T_lo=bx.T_RANGE[0], T_hi=bx.T_RANGE[1], moment_muB=MOMENT_MUB, profile=prof
+    )
+
 
 def vegas_all(edges, profiles, rtol):
     t0 = time.perf_counter()
     sm = {}
     tmm = {}
-    lam = DarkSector.flavour_blind(0.0, 1.0, 1e-11).mu_D_muB
     for k, c in enumerate(bx.SOLAR):
         for kind, out in (("sm", sm), ("tmm", tmm)):
-            p = RecoilProcess(
-                c,
-                kind,
-                T_lo=bx.T_RANGE[0],
-                T_hi=bx.T_RANGE[1],
-                moment_muB=lam,
-                profile=profiles.get(c) if profiles else None,
-            )
+            p = _process(c, kind, profiles)
             out[c] = bx.spectrum(p, edges, bx.default_true_edges(), rtol=rtol, seed=k)
     return time.perf_counter() - t0, sm, tmm
 
@@ -43,18 +46,10 @@ def vegas_all(edges, profiles, rtol):
 def quad_all(edges, profiles, n_nodes):
     """The same folded spectra with quad: dR/dT on n_nodes log-spaced T, trapezoid fold."""
     t0 = time.perf_counter()
-    lam = DarkSector.flavour_blind(0.0, 1.0, 1e-11).mu_D_muB
     out = {}
     for c in bx.SOLAR:
         for kind in ("sm", "tmm"):
-            p = RecoilProcess(
-                c,
-                kind,
-                T_lo=bx.T_RANGE[0],
-                T_hi=bx.T_RANGE[1],
-                moment_muB=lam,
-                profile=profiles.get(c) if profiles else None,
-            )
+            p = _process(c, kind, profiles)
             if p.empty:
                 continue
             lo, hi = p.t_range

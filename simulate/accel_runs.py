@@ -19,7 +19,7 @@ from spectra.validate import ParameterError, check_range
 from spectra.widths import invisible_summary
 
 from . import rootio
-from .runs import _emit, _progress, versions
+from .runs import _emit, progress_bar, versions
 from .units import parse_energy, parse_mass_range
 
 
@@ -376,7 +376,7 @@ def limit_babar(args) -> int:
             )
     gamma_dark, mu = _model_inputs(args)
     L = _L_det(args, babar.L_DET_M)
-    progress = _progress(len(masses), args)
+    progress = progress_bar(len(masses), args.json)
     pts, info = babar.limit(
         masses,
         gamma_dark=gamma_dark,
@@ -412,7 +412,7 @@ def limit_na64(args) -> int:
     eff = _efficiency(args)
     ann = bool(_opt(args, "annihilation", False))
     rtol = _rtol(args)
-    progress = _progress(len(masses), args)
+    progress = progress_bar(len(masses), args.json)
     pts, info = na64.limit(
         masses,
         gamma_dark=gamma_dark,

@@ -195,18 +195,23 @@ def validate(card: dict, where: str = "card") -> dict:
     return out
 
 
-def load_card(path) -> dict:
-    """Read and validate a TOML run card."""
+def read_toml(path) -> tuple[dict, str]:
+    """The table and text of a TOML card file; an unreadable file or bad TOML is a ParameterError."""
     p = Path(path)
     try:
         text = p.read_text()
     except OSError as exc:
-        raise ParameterError(f"--card {p}: {exc.strerror or exc}") from None
+        raise ParameterError(f"--card {p}: cannot read ({exc.strerror or exc})") from None
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise ParameterError(f"--card {p}: not valid TOML ({exc})") from None
-    return validate(raw, where=f"card {p}")
+
+
+def load_card(path) -> dict:
+    """Read and validate a TOML run card."""
+    raw, _ = read_toml(path)
+    return validate(raw, where=f"card {Path(path)}")
 
 
 def resolve(card: dict | None = None, overrides: dict | None = None) -> dict:

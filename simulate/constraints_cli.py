@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +36,8 @@ from spectra.model import NUFIT52, flavour_to_mass
 from spectra.validate import ParameterError, check_range
 
 from . import rootio
+from .cards import read_toml
+from .runs import progress_bar
 from .units import parse_energy, parse_mass_range
 
 DEFAULT_MASSES = "1e-3:5:40GeV"
@@ -94,14 +95,7 @@ def load_card(path) -> tuple[dict, str]:
     if not path:
         raise ParameterError("this command needs --card model.toml (see examples/bm1.toml)")
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise ParameterError(f"--card {p}: cannot read ({exc.strerror or exc})") from None
-    try:
-        card = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"--card {p}: invalid TOML ({exc})") from None
+    card, text = read_toml(p)
     unknown = sorted(set(card) - set(CARD_KEYS))
     if unknown:
         raise ParameterError(f"--card {p}: unknown section(s) {unknown}; allowed are {sorted(CARD_KEYS)}")
@@ -259,7 +253,7 @@ def constraints_cmd(args) -> int:
                 file=sys.stderr,
             )
     shape_mass = cap.matrix_mass_muB / cap.mu_D_max_muB
-    bar = _progress(args, 2 * len(masses))
+    bar = progress_bar(2 * len(masses), args.json, unit="step")
     tick = bar.update if bar else None
     bx = cons.borexino_bounds(
         masses,
@@ -307,14 +301,6 @@ def constraints_cmd(args) -> int:
     else:
         print(_table(pts, names, cap, summary, gdesc))
     return 0
-
-
-def _progress(args, n):
-    if args.json or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=n, unit="step", file=sys.stderr, leave=False)
 
 
 def _table(pts, names, cap, summary, gdesc) -> str:

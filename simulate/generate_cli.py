@@ -14,13 +14,13 @@ streaming (``simulate.alloc``; ``DARKTMM_MALLOC=system`` keeps the defaults).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 from spectra.validate import ParameterError
 
 from . import cards, rootio
+from .runs import progress_bar
 
 OUT_SUFFIXES = {".root": "root", ".hepmc3": "hepmc3", ".hepmc": "hepmc3"}
 
@@ -103,14 +103,6 @@ def _overrides(args) -> dict:
     return {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
 
 
-def _progress(total, quiet):
-    if quiet or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="ev", unit_scale=True, file=sys.stderr, leave=False)
-
-
 def generate_cmd(args) -> int:
     from . import alloc, eventio, events
 
@@ -136,7 +128,7 @@ def generate_cmd(args) -> int:
         profiles = borexino.production_profiles(cfg["data_dir"])
     process = cards.build_process(cfg, profiles)
     card_toml = cards.to_toml(cfg)
-    bar = _progress(cfg["events"], cfg["json"])
+    bar = progress_bar(cfg["events"], cfg["json"], unit="ev", unit_scale=True)
     run = events.generate(
         process, cfg["events"], **cards.run_options(cfg), progress=(bar.update if bar else None)
     )

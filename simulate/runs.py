@@ -242,7 +242,7 @@ def limit_borexino(args) -> int:
     rtol = check_range("--rtol", args.rtol, 1e-5, 0.5)
     if args.method == "spectral" and not datamod.available(borexino.DATA_FILE, args.data_dir):
         datamod.path(borexino.DATA_FILE, args.data_dir)  # raises DataError with where it looked
-    progress = _progress(len(masses), args)
+    progress = progress_bar(len(masses), args.json)
     pts, info = borexino.limit(
         masses,
         data_dir=args.data_dir,
@@ -325,12 +325,13 @@ def limit_borexino(args) -> int:
     return 0
 
 
-def _progress(n, args):
-    if args.json or not sys.stderr.isatty():
+def progress_bar(total, quiet, unit="mass", unit_scale=False):
+    """A tqdm bar on stderr, or None when ``quiet`` (--json) or stderr is not a terminal."""
+    if quiet or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    return tqdm(total=n, unit="mass", file=sys.stderr, leave=False)
+    return tqdm(total=total, unit=unit, unit_scale=unit_scale, file=sys.stderr, leave=False)
 
 
 __all__ = ["dispatch", "json"]

@@ -173,6 +173,11 @@ def g_F_integral(x):
 
 
 def _masses(M, m1, m2):
+    """Checked, broadcast 1-d masses [GeV] of the two-scalar brackets: (scalar, M, m1, m2f, dec).
+
+    ``scalar``: all inputs were scalars (return a float); ``dec``: m2 = inf (decoupled), where
+    ``m2f`` = m2 is replaced by 1 so that the decoupled term can be masked without inf/inf.
+    """
     M = np.asarray(M, dtype=float)
     m1 = np.asarray(m1, dtype=float)
     m2 = np.asarray(m2, dtype=float)
@@ -182,7 +187,11 @@ def _masses(M, m1, m2):
         raise ParameterError(f"m1 = {m1!r} GeV is outside the allowed range (0, inf) GeV")
     if np.any(~(m2 > 0)) or np.any(np.isnan(m2)):
         raise ParameterError(f"m2 = {m2!r} GeV is outside the allowed range (0, inf] GeV")
-    return np.broadcast_arrays(M, m1, m2)
+    M, m1, m2 = np.broadcast_arrays(M, m1, m2)
+    scalar = M.ndim == 0
+    M, m1, m2 = (np.atleast_1d(v) for v in (M, m1, m2))
+    dec = np.isinf(m2)
+    return scalar, M, m1, np.where(dec, 1.0, m2), dec
 
 
 def delta_g_S(M, m1, m2):
@@ -193,12 +202,8 @@ def delta_g_S(M, m1, m2):
     x g_S(x) - 1 = -g_F(1/x)/x each term is written as 1/M^2 - (m_a^2/M^4) g_F(m_a^2/M^2) and the
     1/M^2 drops out exactly. Inputs in GeV, vectorised (broadcast).
     """
-    M, m1, m2 = _masses(M, m1, m2)
-    scalar = M.ndim == 0
-    M, m1, m2 = (np.atleast_1d(v) for v in (M, m1, m2))
+    scalar, M, m1, m2f, dec = _masses(M, m1, m2)
     x1 = (M / m1) ** 2
-    dec = np.isinf(m2)
-    m2f = np.where(dec, 1.0, m2)
     x2 = (M / m2f) ** 2
     heavy = (x1 >= 1) | ((x2 >= 1) & ~dec)
     # direct form (no cancellation when every x < 1)
@@ -222,12 +227,8 @@ def delta_f_F(M, m1, m2):
     x f_F(x) + f_S(x) = 1/6, f_F(x_a)/m_a^2 = (1/6 - f_S(x_a))/M^2, so for M >> m_a the difference is
     the exact, cancellation-free (f_S(x2) - f_S(x1))/M^2. Inputs in GeV, vectorised.
     """
-    M, m1, m2 = _masses(M, m1, m2)
-    scalar = M.ndim == 0
-    M, m1, m2 = (np.atleast_1d(v) for v in (M, m1, m2))
+    scalar, M, m1, m2f, dec = _masses(M, m1, m2)
     x1 = (M / m1) ** 2
-    dec = np.isinf(m2)
-    m2f = np.where(dec, 1.0, m2)
     x2 = np.where(dec, 0.0, (M / m2f) ** 2)
     heavy = (x1 >= 1) | (x2 >= 1)
     direct = f_F(x1) / m1**2 - np.where(dec, 0.0, f_F(x2) / m2f**2)
@@ -242,10 +243,6 @@ def delta_g_F(M, m1, m2):
     The bracket of the fermion-radiated (A' on F) chirality-flip loop, Hisano g_F. Direct
     difference (used only for the fermion-radiated diagnostics of ``spectra/uv.py``).
     """
-    M, m1, m2 = _masses(M, m1, m2)
-    scalar = M.ndim == 0
-    M, m1, m2 = (np.atleast_1d(v) for v in (M, m1, m2))
-    dec = np.isinf(m2)
-    m2f = np.where(dec, 1.0, m2)
+    scalar, M, m1, m2f, dec = _masses(M, m1, m2)
     out = g_F((M / m1) ** 2) / m1**2 - np.where(dec, 0.0, g_F((M / m2f) ** 2) / m2f**2)
     return float(out[0]) if scalar else out

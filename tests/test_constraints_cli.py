@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,22 +17,10 @@ import pytest
 import uproot
 
 from detectors import constraints as C
+from detectors.accel_common import EpsLimit
 from simulate.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-@dataclass(frozen=True)
-class FakeLimit:
-    m_ap: float
-    eps: float
-    br_inv: float
-    p_inv: float
-    applicable: bool
-    note: str
-    experiment: str
-    eps_upper: float = math.inf
-    eps_invisible: float = math.nan
 
 
 class FakeSearch:
@@ -44,10 +31,10 @@ class FakeSearch:
 
     def eps_max(self, m_ap, *, gamma_dark=0.0, mu_D_muB=None, L_det_m=None):
         if m_ap < self.m_cut:
-            return FakeLimit(
+            return EpsLimit(
                 m_ap, self.eps0, 1.0, 1.0, True, "invisible decays dominate", self.name, 1e-2, self.eps0
             )
-        return FakeLimit(m_ap, math.inf, 1e-12, 1e-12, False, "prompt visible decays", self.name)
+        return EpsLimit(m_ap, math.inf, 1e-12, 1e-12, False, "prompt visible decays", self.name)
 
 
 @pytest.fixture
@@ -318,7 +305,7 @@ BAD = {
     "bad prescription": (BASE + '[meg]\nprescription = "best"\n', "prescription = 'best' is not one of"),
     "bad scan key": (BASE + "[scan.uv]\nMF = [1.0]\n", "unknown UV scan key 'MF'"),
     "theta zero": (BASE.replace("theta = 0.7853981633974483", "theta = 0.0"), "mu_D vanishes identically"),
-    "bad toml": ("[uv\nM_F = 1\n", "invalid TOML"),
+    "bad toml": ("[uv\nM_F = 1\n", "not valid TOML"),
     "no uv section": ("[benchmark]\nname = 'x'\n", "missing the [uv] section"),
 }
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import uproot
 
-from simulate import generate_cli
 from simulate.cli import main
+from simulate.runs import progress_bar
 
 ROOT_DIR = Path(__file__).resolve().parents[1]
 
@@ -127,11 +127,11 @@ def test_card_with_unknown_key_exit_2(tmp_path, capsys):
 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch):
-    assert generate_cli._progress(10, quiet=True) is None
+    assert progress_bar(10, quiet=True) is None
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert generate_cli._progress(10, quiet=False) is None
+    assert progress_bar(10, quiet=False) is None
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    bar = generate_cli._progress(10, quiet=False)
+    bar = progress_bar(10, quiet=False)
     assert bar is not None
     bar.close()
 
