@@ -561,6 +561,7 @@ def production_profiles(data_dir=None):
     """Production-zone distributions from the SNuDD files when found, else None (built-in defaults)."""
     from .solar_data import production_profile
 
+    datamod.check_data_dir(data_dir)  # a mistyped --data-dir is an error, not a fallback
     try:
         return {c: production_profile(c, data_dir) for c in SOLAR}
     except datamod.DataError:

@@ -203,13 +203,18 @@ def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[tuple[str,
     return out
 
 
+def check_data_dir(data_dir: str | os.PathLike | None = None) -> None:
+    """DataError if an explicit ``data_dir`` (``--data-dir``) is not a directory; None is fine."""
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise DataError(f"--data-dir {data_dir} is not a directory")
+
+
 def find_data_dir(data_dir: str | os.PathLike | None = None, *, required: str | None = None) -> Path | None:
     """Return the first data directory that holds ``required`` (a registry path), or None.
 
     An explicit ``data_dir`` that does not exist raises :class:`DataError`: the user asked for it.
     """
-    if data_dir is not None and not Path(data_dir).is_dir():
-        raise DataError(f"--data-dir {data_dir} is not a directory")
+    check_data_dir(data_dir)
     for _, d in candidate_dirs(data_dir):
         if not d.is_dir():
             continue
@@ -232,7 +237,9 @@ def path(relpath: str, data_dir: str | os.PathLike | None = None) -> Path:
 
 
 def available(relpath: str, data_dir: str | os.PathLike | None = None) -> bool:
-    """True if the registry file can be found."""
+    """True if the registry file can be found. An explicit ``data_dir`` that is not a directory is
+    still a DataError (a mistyped --data-dir must not silently fall back to the built-in data)."""
+    check_data_dir(data_dir)
     try:
         path(relpath, data_dir)
     except DataError:

@@ -50,3 +50,22 @@ def test_fetch_rejects_a_corrupt_mirror(data_dir, tmp_path):
     p.write_text("corrupt\n")
     with pytest.raises(datamod.DataError, match="BaBar_Lees2017lec"):
         datamod.fetch(tmp_path / "dl", base_url=f"file://{mirror}")
+
+
+def test_regression_mistyped_data_dir_fell_back_silently(tmp_path, capsys):
+    """`--data-dir /typo` used to run on the built-in data (available() swallowed the error) and
+    exit 0; an explicit directory that does not exist is now one line and exit 2, with no file."""
+    from detectors import borexino
+    from simulate.cli import main
+
+    missing = tmp_path / "typo"
+    with pytest.raises(datamod.DataError, match="not a directory"):
+        datamod.available("babar/BaBar_Lees2017lec.lmt", missing)
+    with pytest.raises(datamod.DataError, match="not a directory"):
+        borexino.production_profiles(missing)
+    out = tmp_path / "s.root"
+    argv = ["spectrum", "borexino", "--m-ap", "0.5MeV", "--eps-mu", "1e-11"]
+    rc = main(argv + ["--data-dir", str(missing), "--out", str(out)])
+    _, err = capsys.readouterr()
+    assert rc == 2 and err.count("\n") == 1 and f"--data-dir {missing} is not a directory" in err
+    assert list(tmp_path.iterdir()) == []

@@ -1,5 +1,8 @@
 """ROOT output: atomic writing, TTrees via mktree (not RNTuple), read back by real CERN ROOT."""
 
+import os
+import stat
+
 import numpy as np
 import pytest
 import uproot
@@ -48,6 +51,22 @@ def test_existing_file_survives_a_failed_rewrite(tmp_path):
         with rootio.atomic_root(p):
             raise RuntimeError("boom")
     assert p.read_bytes() == before
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_regression_atomic_output_was_owner_only_0600(tmp_path, umask):
+    """mkstemp's 0600 survived the rename: output files were unreadable by colleagues. They now get
+    what open() would give: 0666 less the umask."""
+    old = os.umask(umask)
+    try:
+        p = tmp_path / "perm.root"
+        _write(p)
+        with rootio.atomic_path(tmp_path / "plot.png") as tmp:
+            tmp.write_bytes(b"x")
+    finally:
+        os.umask(old)
+    for f in (p, tmp_path / "plot.png"):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o666 & ~umask
 
 
 def test_unwritable_directory_is_an_output_error(tmp_path):
