@@ -24,13 +24,13 @@ import time
 import numpy as np
 from scipy import integrate
 
-from detectors import babar, na64
-from detectors.accel_common import integrate_to
-from spectra import darkbrem as db
-from spectra import monophoton as mp
-from spectra.accel_mc import DarkBremProcess, MonophotonProcess
-from spectra.constants import GEV2_TO_FB
-from spectra.integrate import Vegas
+from darktmm.detectors import babar, na64
+from darktmm.detectors.accel_common import integrate_to
+from darktmm.spectra import darkbrem as db
+from darktmm.spectra import monophoton as mp
+from darktmm.spectra.accel_mc import DarkBremProcess, MonophotonProcess
+from darktmm.spectra.constants import GEV2_TO_FB
+from darktmm.spectra.integrate import Vegas
 
 RS = babar.RESONANCES["3S"].sqrt_s
 S = RS**2

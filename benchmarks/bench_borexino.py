@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from detectors import borexino as bx
-from spectra.model import DarkSector
-from spectra.recoil import RecoilProcess
+from darktmm.detectors import borexino as bx
+from darktmm.spectra.model import DarkSector
+from darktmm.spectra.recoil import RecoilProcess
 
 #: The TMM moment of both timings: flavour blind, eps mu_eff = 1e-11 mu_B, m_A' = 0 (photon limit).
 MOMENT_MUB = DarkSector.flavour_blind(0.0, 1.0, 1e-11).mu_D_muB

@@ -48,7 +48,7 @@ def _rss_now_kB() -> float:
 
 
 def _run(process, options, n, path, seed=1):
-    from simulate import cards, eventio, events
+    from darktmm.simulate import cards, eventio, events
 
     cfg = cards.resolve({"process": process, "events": n, "seed": seed, "unweighted": True, process: options})
     proc = cards.build_process(cfg)
@@ -91,7 +91,7 @@ def throughput_table(n, repeat, heap):
 
 def throughput(n, repeat, tmp, heap="system"):
     if heap == "tuned":
-        from simulate import alloc
+        from darktmm.simulate import alloc
 
         alloc.tune_malloc()
     label = "tuned heap (as darktmm generate)" if heap == "tuned" else "glibc default heap"
@@ -113,7 +113,7 @@ def throughput(n, repeat, tmp, heap="system"):
 def command(n, repeat, tmp):
     """``darktmm generate`` (7Be SM, unweighted) end to end, median of ``repeat`` runs."""
     path = os.path.join(tmp, "cli.root")
-    argv = [sys.executable, "-m", "simulate.cli", "generate", "borexino", "--component", "7Be"]
+    argv = [sys.executable, "-m", "darktmm.simulate.cli", "generate", "borexino", "--component", "7Be"]
     argv += ["--kind", "sm", "--unweighted", "--events", str(n), "--out", path, "--json"]
     inner, outer = [], []
     for k in range(repeat):
@@ -134,7 +134,7 @@ def command(n, repeat, tmp):
 
 
 def memory(n, tmp):
-    from simulate.events import CHUNK
+    from darktmm.simulate.events import CHUNK
 
     print(f"\npeak memory writing {n:.0e} unweighted events (fresh process each, chunk {CHUNK}):")
     print(

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import brentq
 
-from spectra.integrate import IntegralResult, Vegas
-from spectra.model import DarkSector
-from spectra.validate import ParameterError, check_range
-from spectra.widths import invisible_summary
+from darktmm.spectra.integrate import IntegralResult, Vegas
+from darktmm.spectra.model import DarkSector
+from darktmm.spectra.validate import ParameterError, check_range
+from darktmm.spectra.widths import invisible_summary
 
 
 @dataclass(frozen=True)

@@ -29,16 +29,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spectra.accel_mc import MonophotonProcess
-from spectra.constants import GEV2_TO_FB
-from spectra.integrate import Vegas
-from spectra.monophoton import photon_energy_cm, sigma_window
-from spectra.validate import ParameterError, check_range
-from spectra.widths import gamma_total
-
-from . import data as datamod
-from .accel_common import EpsLimit, HistSpec, integrate_to, make_model, recast, sample_histograms
-from .response import gaussian_bin_probabilities, quadrature_sum
+from darktmm.detectors import data as datamod
+from darktmm.detectors.accel_common import (
+    EpsLimit,
+    HistSpec,
+    integrate_to,
+    make_model,
+    recast,
+    sample_histograms,
+)
+from darktmm.detectors.response import gaussian_bin_probabilities, quadrature_sum
+from darktmm.spectra.accel_mc import MonophotonProcess
+from darktmm.spectra.constants import GEV2_TO_FB
+from darktmm.spectra.integrate import Vegas
+from darktmm.spectra.monophoton import photon_energy_cm, sigma_window
+from darktmm.spectra.validate import ParameterError, check_range
+from darktmm.spectra.widths import gamma_total
 
 EXPERIMENT = "babar"
 CITATION = "BaBar, J. P. Lees et al., PRL 119 (2017) 131804, arXiv:1702.03327"

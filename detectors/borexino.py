@@ -29,15 +29,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spectra.constants import MEV, SECONDS_PER_DAY
-from spectra.integrate import Vegas, max_rel_error
-from spectra.model import NUFIT52, DarkSector, Oscillation
-from spectra.recoil import RecoilProcess
-from spectra.validate import ParameterError, check_range
-
-from . import data as datamod
-from .response import gaussian_bin_probabilities
-from .stats import LinearPoissonModel, chi2_rates, upper_limit
+from darktmm.detectors import data as datamod
+from darktmm.detectors.response import gaussian_bin_probabilities
+from darktmm.detectors.stats import LinearPoissonModel, chi2_rates, upper_limit
+from darktmm.spectra.constants import MEV, SECONDS_PER_DAY
+from darktmm.spectra.integrate import Vegas, max_rel_error
+from darktmm.spectra.model import NUFIT52, DarkSector, Oscillation
+from darktmm.spectra.recoil import RecoilProcess
+from darktmm.spectra.validate import ParameterError, check_range
 
 # --- set-up (section 4.1) --------------------------------------------------------------------
 #: Live time [days], Dec 2011 - May 2016 (arXiv:1707.09279 abstract).
@@ -559,7 +558,7 @@ def limit(
 
 def production_profiles(data_dir=None):
     """Production-zone distributions from the SNuDD files when found, else None (built-in defaults)."""
-    from .solar_data import production_profile
+    from darktmm.detectors.solar_data import production_profile
 
     datamod.check_data_dir(data_dir)  # a mistyped --data-dir is an error, not a fallback
     try:

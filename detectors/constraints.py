@@ -96,12 +96,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spectra import solar, uv
-from spectra.constants import MEV, MU_B
-from spectra.model import NUFIT52, Oscillation, flavour_to_mass
-from spectra.validate import ParameterError, check_range
-
-from . import meg
+from darktmm.detectors import meg
+from darktmm.spectra import solar, uv
+from darktmm.spectra.constants import MEV, MU_B
+from darktmm.spectra.model import NUFIT52, Oscillation, flavour_to_mass
+from darktmm.spectra.validate import ParameterError, check_range
 
 #: The quantity every bound in this module refers to.
 QUANTITY = "eps*|mu_D^{e mu}|"
@@ -118,7 +117,7 @@ CODE_NONE = 0
 CODE_BOREXINO = 1
 #: Names of the default accelerator searches, in code order (codes 2, 3).
 DEFAULT_EXPERIMENTS = ("NA64", "BaBar")
-_EXPERIMENT_MODULES = {"NA64": "detectors.na64", "BaBar": "detectors.babar"}
+_EXPERIMENT_MODULES = {"NA64": "darktmm.detectors.na64", "BaBar": "darktmm.detectors.babar"}
 _IJ = (0, 1)  # (e, mu) in flavour index order
 
 
@@ -617,7 +616,7 @@ def borexino_bounds(
     spectral if the data are found, else the rate fallback); "exact" flavour needs the spectral
     fit. ``limit_fn`` (tests) replaces ``borexino.limit`` for the effective treatment.
     """
-    from . import borexino
+    from darktmm.detectors import borexino
 
     if flavour not in FLAVOUR_TREATMENTS:
         raise ParameterError(f"Borexino flavour treatment = {flavour!r} is not one of {FLAVOUR_TREATMENTS}")
@@ -743,7 +742,7 @@ def dark_fermion_width(m_ap, g_D: float, charge: float, m_chi: float = 0.0):
 def describe(experiments=DEFAULT_EXPERIMENTS) -> dict:
     """Metadata for output files: quantity, recipe, prescriptions, codes, shortcuts, caveats."""
     return {
-        "module": "detectors.constraints",
+        "module": "darktmm.detectors.constraints",
         "reference": "shared/physics/uv_model_meg.md sections 6-7; accelerator.md sections 5.1, 7.4-7.5",
         "quantity": QUANTITY,
         "unit": "muB",

@@ -44,6 +44,15 @@ _DARKCAST = (
     "https://raw.githubusercontent.com/micha-a-schmidt/darkcast/"
     "d627d13c834ec6e606e5e77adcb843a01b7edd81/limits/{path}"
 )
+_XENONNT = (
+    "https://raw.githubusercontent.com/yuanguanwen/Chameleon_Detection/"
+    "8394853ccd62014c514ba8aa117675b6376b0845/XENONnT/{path}"
+)
+_NA64 = (
+    "https://raw.githubusercontent.com/ESPP2026-PPG/Quasi-elastic-DM/"
+    "4321816d508b7b6ad0188ac39f929becda5070cc/Na64/{path}"
+)
+_XE = "XENONnT, PRL 129 (2022) 161805, arXiv:2207.11330 (collaboration's released data)"
 _C1 = "6ae80a1a72cd32fe077fff5a3d7a6a19fca6274b"
 _C2 = "10fbd1affdb0c59e6d7f60df93465844a70d34ac"
 _C3 = "9b8f5de64ad091637752d46be82baa6dcfc29849"
@@ -179,6 +188,25 @@ REGISTRY: dict[str, DataFile] = {
             "98a74649b9e276aab98fcebe2fea5dffd418539de846468c5426eaad712d9441",
             _DARKCAST.format(path="BaBar_Lees2017lec.lmt"),
             "BaBar, PRL 119 (2017) 131804, arXiv:1702.03327, Fig. 5 (darkcast digitisation)",
+        ),
+        *[
+            DataFile(f"xenonnt/{n}", h, _XENONNT.format(path=n), _XE)
+            for n, h in [
+                ("readme.txt", "6ac85605e3cbf25e1be3e6136aae9a051ccb0f72017c7a7a11a9ae219744d0d0"),
+                (
+                    "data_unbinned_1to30kev.txt",
+                    "977795914cc09d3b46a19e2fa16dd0f1f6726a9040af954bb3b54ba89bcbb454",
+                ),
+                ("bkg_model.txt", "61e086ddff84ce21a77740e65c973cecfd4ed404d7ac99019eceb88cf8b3f389"),
+                ("efficiency.txt", "a8fae34fe73e7512b8137eb34e174f3a36d530186fce2e9cb8edd9cf9f60f578"),
+                ("data_bin30.txt", "5604b7d787ed7db6daceef62af2dc2b6ba8ab126ab79f2819d06784246052433"),
+            ]
+        ],
+        DataFile(
+            "na64/NA64e-_2022.csv",
+            "b68114f97e493a333bb79de885b1d4b331e81c296eab0536d63a59cb95207340",
+            _NA64.format(path="NA64e-_2022.csv"),
+            "NA64, PRL 131 (2023) 161801, arXiv:2307.02404 (ESPP 2026 input curve, BR_inv = 1)",
         ),
     ]
 }

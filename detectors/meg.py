@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from spectra import uv
-from spectra.constants import MU_B
-from spectra.validate import ParameterError, check_range
+from darktmm.spectra import uv
+from darktmm.spectra.constants import MU_B
+from darktmm.spectra.validate import ParameterError, check_range
 
 
 @dataclass(frozen=True)
@@ -240,7 +240,7 @@ def mu_D_max(
 def describe() -> dict:
     """Metadata for output files: limits with citations, cap coefficients and the prescriptions."""
     return {
-        "module": "detectors.meg",
+        "module": "darktmm.detectors.meg",
         "reference": "shared/physics/uv_model_meg.md sections 2, 4, 6; Hisano et al., hep-ph/9510309",
         "limits": {
             k: {

@@ -38,15 +38,21 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from spectra import darkbrem as db
-from spectra.accel_mc import DarkBremProcess
-from spectra.constants import GEV2_TO_PB, M_E
-from spectra.integrate import Vegas
-from spectra.validate import ParameterError, check_range
-
-from .accel_common import EpsLimit, HistSpec, integrate_to, p_inv_function, recast, sample_histograms
-from .response import gaussian_bin_probabilities, quadrature_sum
-from .stats import poisson_zero_events_limit
+from darktmm.detectors.accel_common import (
+    EpsLimit,
+    HistSpec,
+    integrate_to,
+    p_inv_function,
+    recast,
+    sample_histograms,
+)
+from darktmm.detectors.response import gaussian_bin_probabilities, quadrature_sum
+from darktmm.detectors.stats import poisson_zero_events_limit
+from darktmm.spectra import darkbrem as db
+from darktmm.spectra.accel_mc import DarkBremProcess
+from darktmm.spectra.constants import GEV2_TO_PB, M_E
+from darktmm.spectra.integrate import Vegas
+from darktmm.spectra.validate import ParameterError, check_range
 
 EXPERIMENT = "na64"
 CITATION = "NA64, Yu. M. Andreev et al., PRL 131 (2023) 161801, arXiv:2307.02404"

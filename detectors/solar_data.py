@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from spectra.validate import ParameterError
-
-from .data import DataError, load_table
+from darktmm.detectors.data import DataError, load_table
+from darktmm.spectra.validate import ParameterError
 
 _DIST = "solar/snudd/flux_distributions/{}_dist.txt"
 #: Component -> (spectrum file, column of the shape). The 8B file's columns are E, best, +3sigma, -3sigma.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .plots import _plt, _save
+from darktmm.simulate.plots import _plt, _save
 
 
 def babar_spectrum(path, spectra: dict, m_ap, eps):

@@ -12,15 +12,14 @@ import time
 
 import numpy as np
 
-from detectors import babar, na64
-from detectors.accel_common import make_model, p_inv_function
-from spectra.constants import MEV
-from spectra.validate import ParameterError, check_range
-from spectra.widths import invisible_summary
-
-from . import rootio
-from .runs import _emit, progress_bar, versions
-from .units import parse_energy, parse_mass_range
+from darktmm.detectors import babar, na64
+from darktmm.detectors.accel_common import make_model, p_inv_function
+from darktmm.simulate import rootio
+from darktmm.simulate.runs import _emit, progress_bar, versions
+from darktmm.simulate.units import parse_energy, parse_mass_range
+from darktmm.spectra.constants import MEV
+from darktmm.spectra.validate import ParameterError, check_range
+from darktmm.spectra.widths import invisible_summary
 
 
 # --- argument helpers ------------------------------------------------------------------------------
@@ -172,7 +171,7 @@ def spectrum_babar(args) -> int:
                 },
             )
     if args.plot:
-        from . import accel_plots
+        from darktmm.simulate import accel_plots
 
         accel_plots.babar_spectrum(args.plot, sp, m, eps)
     _emit(args, summary, "\n".join(lines))
@@ -272,7 +271,7 @@ def spectrum_na64(args) -> int:
                 },
             )
     if args.plot:
-        from . import accel_plots
+        from darktmm.simulate import accel_plots
 
         accel_plots.na64_spectrum(args.plot, sp, m, eps)
     _emit(args, summary, "\n".join(lines))
@@ -347,7 +346,7 @@ def _limit_common(args, experiment, pts, info, extra_cols, extra_titles, describ
                 },
             )
     if args.plot:
-        from . import plots
+        from darktmm.simulate import plots
 
         inv = [{"m_ap_GeV": p.m_ap, "limit": p.eps_invisible} for p in pts]
         curves = {f"{experiment} recast (this model point)": (summary["points"], "limit")}

@@ -32,7 +32,7 @@ import ctypes.util
 import os
 import sys
 
-from spectra.validate import ParameterError
+from darktmm.spectra.validate import ParameterError
 
 #: mallopt(3) parameter numbers (glibc malloc.h).
 M_TRIM_THRESHOLD = -1

@@ -30,12 +30,11 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from detectors.borexino import SOLAR
-from spectra.constants import MEV
-from spectra.validate import ParameterError, check_range
-
-from . import events as ev
-from .units import parse_energy
+from darktmm.detectors.borexino import SOLAR
+from darktmm.simulate import events as ev
+from darktmm.simulate.units import parse_energy
+from darktmm.spectra.constants import MEV
+from darktmm.spectra.validate import ParameterError, check_range
 
 PROCESSES = ("borexino", "babar", "na64")
 

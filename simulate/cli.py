@@ -16,10 +16,9 @@ import argparse
 import os
 import sys
 
-from detectors.data import DataError
-from spectra.validate import ParameterError
-
-from .rootio import OutputError
+from darktmm.detectors.data import DataError
+from darktmm.simulate.rootio import OutputError
+from darktmm.spectra.validate import ParameterError
 
 EXIT_USAGE = 2
 
@@ -46,7 +45,7 @@ def _common(p):
 
 #: Modules that add their own sub-commands: each has ``add_parsers(subparsers, common)`` and
 #: ``HANDLERS = {command: function(args) -> exit code}``.
-PLUGINS = ("simulate.generate_cli", "simulate.constraints_cli")
+PLUGINS = ("darktmm.simulate.generate_cli", "darktmm.simulate.constraints_cli")
 
 
 def _plugins():
@@ -68,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Dark transition magnetic moments of Majorana neutrinos: "
         "recoil spectra, accelerator signals, limits and events (arXiv:2603.25704).",
     )
-    from spectra import __version__
+    from darktmm import __version__
 
     p.add_argument("--version", action="version", version=f"darktmm {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -129,7 +128,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser().parse_args(argv)
-        from . import runs
+        from darktmm.simulate import runs
 
         return runs.dispatch(args)
     except (ParameterError, DataError, OutputError) as exc:

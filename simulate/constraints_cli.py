@@ -27,18 +27,17 @@ from pathlib import Path
 
 import numpy as np
 
-from detectors import constraints as cons
-from detectors import data as datamod
-from detectors import meg
-from spectra import uv
-from spectra.constants import MU_B
-from spectra.model import NUFIT52, flavour_to_mass
-from spectra.validate import ParameterError, check_range
-
-from . import rootio
-from .cards import read_toml
-from .runs import progress_bar
-from .units import parse_energy, parse_mass_range
+from darktmm.detectors import constraints as cons
+from darktmm.detectors import data as datamod
+from darktmm.detectors import meg
+from darktmm.simulate import rootio
+from darktmm.simulate.cards import read_toml
+from darktmm.simulate.runs import progress_bar
+from darktmm.simulate.units import parse_energy, parse_mass_range
+from darktmm.spectra import uv
+from darktmm.spectra.constants import MU_B
+from darktmm.spectra.model import NUFIT52, flavour_to_mass
+from darktmm.spectra.validate import ParameterError, check_range
 
 DEFAULT_MASSES = "1e-3:5:40GeV"
 DEFAULT_RTOL = 1e-2
@@ -405,7 +404,7 @@ def _write_root(path, pts, names, cap, summary, code_text, card_text):
             title=f"darktmm constraint hierarchy on eps*|mu_D^(e mu)| [mu_B]; dominant: {code_text}; inf = no bound",
             branch_titles=titles,
         )
-        from .runs import versions
+        from darktmm.simulate.runs import versions
 
         rootio.write_runinfo(
             f,
@@ -420,7 +419,7 @@ def _num(v) -> float:
 
 def hierarchy_plot(path, pts, names, cap, title="", bx_method="spectral"):
     """The hierarchy figure: bound on eps*|mu_D^(e mu)| against m_A', one curve per probe, log axes."""
-    from .plots import _plt, _save
+    from darktmm.simulate.plots import _plt, _save
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.5, 5.2))
@@ -560,7 +559,7 @@ def model_cmd(args) -> int:
             file=sys.stderr,
         )
     if args.out:
-        from .runs import versions
+        from darktmm.simulate.runs import versions
 
         with rootio.atomic_root(args.out) as f:
             rootio.write_runinfo(f, {**summary, **versions()}, card_toml=card_text)

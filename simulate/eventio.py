@@ -28,8 +28,8 @@ import awkward as ak
 import numpy as np
 import uproot
 
-from . import rootio
-from .events import PARTICLE_TITLES, EventRun, Histograms
+from darktmm.simulate import rootio
+from darktmm.simulate.events import PARTICLE_TITLES, EventRun, Histograms
 
 #: Compression settings by name (shared/design.md: ZLIB is slow for big jagged trees).
 COMPRESSIONS = {"lz4": lambda lvl: uproot.LZ4(lvl or 1), "zstd": lambda lvl: uproot.ZSTD(lvl or 5)}
@@ -115,7 +115,7 @@ def write_root(
                 f"{o.name}: {proc.description};{o.title};sum of weights per bin [{unit}]",
                 name=f"h_{o.name}",
             )
-        from .runs import versions
+        from darktmm.simulate.runs import versions
 
         meta = {**versions(), **(info or {}), **summary}
         meta["detector"] = proc.describe()

@@ -60,10 +60,10 @@ from dataclasses import dataclass, field
 import awkward as ak
 import numpy as np
 
-from spectra import nue
-from spectra.constants import GEV2_TO_PB, M_E, MEV
-from spectra.integrate import Vegas
-from spectra.validate import ParameterError, check_range
+from darktmm.spectra import nue
+from darktmm.spectra.constants import GEV2_TO_PB, M_E, MEV
+from darktmm.spectra.integrate import Vegas
+from darktmm.spectra.validate import ParameterError, check_range
 
 # --- particle codes --------------------------------------------------------------------------
 #: PDG Monte Carlo numbering (PDG RPP, "Monte Carlo particle numbering scheme").
@@ -236,9 +236,9 @@ class NuElectronEvents(EventProcess):
         response=None,
     ):
 
-        from detectors import borexino
-        from spectra.model import DarkSector
-        from spectra.recoil import RecoilProcess
+        from darktmm.detectors import borexino
+        from darktmm.spectra.model import DarkSector
+        from darktmm.spectra.recoil import RecoilProcess
 
         self.kind = kind
         self.m_ap = check_range("m_ap", m_ap, 0.0, None, unit="GeV")
@@ -345,7 +345,7 @@ class NuElectronEvents(EventProcess):
 # =============================================================================================
 def ap_widths(model) -> tuple[float, float]:
     """(BR_inv, Gamma_tot [GeV]) of the model's A' (``spectra.widths``, accelerator.md 7.1-7.4)."""
-    from spectra.widths import br_invisible, gamma_invisible, gamma_visible
+    from darktmm.spectra.widths import br_invisible, gamma_invisible, gamma_visible
 
     gv = gamma_visible(model.m_ap, model.eps)
     gi = gamma_invisible(model)
@@ -362,7 +362,7 @@ def ap_decay(br_inv, gamma_tot, mass, E, px, py, pz, L_det_m, rng):
     invisible, or visible beyond L_det (the P_inv of accelerator.md 7.5, per event). Vertices are
     relative to the production point.
     """
-    from spectra.widths import decay_length_m
+    from darktmm.spectra.widths import decay_length_m
 
     n = len(E)
     visible = rng.random(n) >= br_inv
@@ -456,8 +456,8 @@ class MonophotonEvents(EventProcess):
         frame: str = "lab",
         L_det_m: float = BABAR_L_DET_M,
     ):
-        from spectra.accel_mc import MonophotonProcess
-        from spectra.model import DarkSector
+        from darktmm.spectra.accel_mc import MonophotonProcess
+        from darktmm.spectra.model import DarkSector
 
         key = str(resonance).upper().replace("UPSILON", "").replace("(", "").replace(")", "")
         if key not in UPSILON_SQRT_S:
@@ -643,9 +643,9 @@ class DarkBremEvents(EventProcess):
         ecal_stochastic: float = NA64_ECAL_STOCHASTIC,
         ecal_constant: float = NA64_ECAL_CONSTANT,
     ):
-        from spectra.accel_mc import DarkBremProcess
-        from spectra.darkbrem import PB
-        from spectra.model import DarkSector
+        from darktmm.spectra.accel_mc import DarkBremProcess
+        from darktmm.spectra.darkbrem import PB
+        from darktmm.spectra.model import DarkSector
 
         self.model = DarkSector.flavour_blind(m_ap, eps, mu_d, gamma_dark)
         self.E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)

@@ -17,10 +17,9 @@ import argparse
 import time
 from pathlib import Path
 
-from spectra.validate import ParameterError
-
-from . import cards, rootio
-from .runs import progress_bar
+from darktmm.simulate import cards, rootio
+from darktmm.simulate.runs import progress_bar
+from darktmm.spectra.validate import ParameterError
 
 OUT_SUFFIXES = {".root": "root", ".hepmc3": "hepmc3", ".hepmc": "hepmc3"}
 
@@ -104,7 +103,7 @@ def _overrides(args) -> dict:
 
 
 def generate_cmd(args) -> int:
-    from . import alloc, eventio, events
+    from darktmm.simulate import alloc, eventio, events
 
     t0 = time.perf_counter()
     malloc_tuned = alloc.from_environment()  # heap thresholds for streaming (simulate.alloc)
@@ -123,7 +122,7 @@ def generate_cmd(args) -> int:
         eventio.compression(cfg["compression"])  # validate before the work
     profiles = None
     if cfg["process"] == "borexino":
-        from detectors import borexino
+        from darktmm.detectors import borexino
 
         profiles = borexino.production_profiles(cfg["data_dir"])
     process = cards.build_process(cfg, profiles)
@@ -150,7 +149,7 @@ def generate_cmd(args) -> int:
                 on_chunk=on_chunk,
             )
         elif fmt == "hepmc3":
-            from . import hepmc
+            from darktmm.simulate import hepmc
 
             summary = hepmc.write_hepmc(out, run, card_toml=card_toml, on_chunk=on_chunk)
         else:
@@ -204,7 +203,7 @@ def generate_cmd(args) -> int:
 def _plot(path, process, hists, unweighted):
     import math
 
-    from .plots import _plt, _save
+    from darktmm.simulate.plots import _plt, _save
 
     plt = _plt()
     specs = hists.specs

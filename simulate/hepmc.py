@@ -36,11 +36,10 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 
-from spectra import __version__
-from spectra.validate import ParameterError
-
-from . import rootio
-from .events import PDG_DARK_PHOTON, STATUS_BEAM, STATUS_FINAL, STATUS_TARGET, EventRun
+from darktmm import __version__
+from darktmm.simulate import rootio
+from darktmm.simulate.events import PDG_DARK_PHOTON, STATUS_BEAM, STATUS_FINAL, STATUS_TARGET, EventRun
+from darktmm.spectra.validate import ParameterError
 
 NUHEPMC_VERSION = (1, 0, 0)
 

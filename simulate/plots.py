@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from spectra.constants import MEV
-
-from .rootio import atomic_path
+from darktmm.simulate.rootio import atomic_path
+from darktmm.spectra.constants import MEV
 
 
 def _plt():
@@ -28,7 +27,7 @@ def borexino_spectrum(path, edges, sm, tmm, data, bestfit, m_ap, eps_mu):
     plt = _plt()
     x = edges / MEV
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    from detectors.borexino import EXPOSURE_TFC
+    from darktmm.detectors.borexino import EXPOSURE_TFC
 
     colors = {
         "pp": "tab:blue",

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import uproot
 
-from spectra.validate import ParameterError
+from darktmm.spectra.validate import ParameterError
 
 
 class OutputError(RuntimeError):

@@ -9,15 +9,14 @@ import time
 
 import numpy as np
 
-from detectors import borexino
-from detectors import data as datamod
-from spectra import __version__
-from spectra.constants import MEV
-from spectra.model import DarkSector
-from spectra.validate import ParameterError, check_range
-
-from . import rootio
-from .units import parse_energy, parse_mass_range
+from darktmm import __version__
+from darktmm.detectors import borexino
+from darktmm.detectors import data as datamod
+from darktmm.simulate import rootio
+from darktmm.simulate.units import parse_energy, parse_mass_range
+from darktmm.spectra.constants import MEV
+from darktmm.spectra.model import DarkSector
+from darktmm.spectra.validate import ParameterError, check_range
 
 
 def versions() -> dict:
@@ -55,7 +54,7 @@ def dispatch(args) -> int:
     cmd = args.command
     if cmd == "data":
         return data_cmd(args)
-    from .cli import _plugins
+    from darktmm.simulate.cli import _plugins
 
     for mod in _plugins():
         if cmd in mod.HANDLERS:
@@ -78,7 +77,7 @@ def dispatch(args) -> int:
 def _extra_dispatch(cmd) -> dict:
     """Experiments registered by later modules (accelerators)."""
     try:
-        from . import accel_runs
+        from darktmm.simulate import accel_runs
     except ImportError:
         return {}
     return accel_runs.DISPATCH.get(cmd, {})
@@ -225,7 +224,7 @@ def spectrum_borexino(args) -> int:
                 )
             rootio.write_runinfo(f, info | {"summary": summary})
     if args.plot:
-        from . import plots
+        from darktmm.simulate import plots
 
         plots.borexino_spectrum(
             args.plot, edges, sm, tmm, data, bestfit if fit is not None else None, m_ap, eps_mu
@@ -312,7 +311,7 @@ def limit_borexino(args) -> int:
                 },
             )
     if args.plot:
-        from . import plots
+        from darktmm.simulate import plots
 
         plots.limit_plot(
             args.plot,

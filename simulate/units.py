@@ -14,8 +14,8 @@ import re
 
 import numpy as np
 
-from spectra.constants import ENERGY_UNITS
-from spectra.validate import ParameterError
+from darktmm.spectra.constants import ENERGY_UNITS
+from darktmm.spectra.validate import ParameterError
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _RE = re.compile(rf"^\s*({_NUM})\s*([A-Za-z]*)\s*$")

@@ -2,5 +2,3 @@
 
 No file I/O, no printing. Functions take numpy arrays in GeV and return arrays.
 """
-
-__version__ = "0.1.0"

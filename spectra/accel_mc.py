@@ -20,11 +20,11 @@ import math
 
 import numpy as np
 
-from . import darkbrem as db
-from . import monophoton as mp
-from .model import DarkSector
-from .validate import ParameterError, check_range
-from .widths import gamma_nunu, gamma_total
+from darktmm.spectra import darkbrem as db
+from darktmm.spectra import monophoton as mp
+from darktmm.spectra.model import DarkSector
+from darktmm.spectra.validate import ParameterError, check_range
+from darktmm.spectra.widths import gamma_nunu, gamma_total
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ import numpy as np
 from scipy import integrate, special
 from scipy.interpolate import CubicSpline
 
-from .constants import ALPHA, GEV2_TO_CM2, M_E, M_P, N_A
-from .validate import ParameterError, check_range
+from darktmm.spectra.constants import ALPHA, GEV2_TO_CM2, M_E, M_P, N_A
+from darktmm.spectra.validate import ParameterError, check_range
 
 ALPHA3 = ALPHA**3
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import vegas
 
-from .validate import ParameterError, check_range
+from darktmm.spectra.validate import ParameterError, check_range
 
 
 @dataclass(frozen=True)

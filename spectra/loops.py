@@ -44,7 +44,7 @@ import math
 import numpy as np
 from scipy.integrate import quad
 
-from .validate import ParameterError
+from darktmm.spectra.validate import ParameterError
 
 #: Half-width of the Taylor branch around x = 1 (contains the reference's 5e-3 window).
 TAYLOR_WINDOW = 5e-2

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .constants import MU_B
-from .validate import ParameterError, check_range
+from darktmm.spectra.constants import MU_B
+from darktmm.spectra.validate import ParameterError, check_range
 
 #: Factor that turns the paper's (mu_D)_ij into the Dirac-normalised moment used here.
 #: 1 for a Lagrangian (1/4) sum_ij or (1/2) sum_{i<j}; 2 for (1/2) sum_ij (README section 3.3). [P]

@@ -12,10 +12,10 @@ import math
 
 import numpy as np
 
-from .constants import ALPHA, M_E
-from .model import DarkSector
-from .validate import ParameterError, check_range
-from .widths import gamma_nunu, gamma_total
+from darktmm.spectra.constants import ALPHA, M_E
+from darktmm.spectra.model import DarkSector
+from darktmm.spectra.validate import ParameterError, check_range
+from darktmm.spectra.widths import gamma_nunu, gamma_total
 
 
 def _arr(name, x):

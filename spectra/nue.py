@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .constants import M_E, SIGMA0_SM, SIGMA0_TMM
-from .validate import ParameterError, check_range
+from darktmm.spectra.constants import M_E, SIGMA0_SM, SIGMA0_TMM
+from darktmm.spectra.validate import ParameterError, check_range
 
 #: sin^2 theta_W (MS-bar at M_Z, PDG) for the tree-level couplings (neutrino_electron.md sec. 2.1).
 S2W_TREE = 0.23122

@@ -26,10 +26,10 @@ from functools import cached_property
 
 import numpy as np
 
-from . import nue, solar
-from .constants import GEV2_TO_CM2
-from .model import NUFIT52, Oscillation
-from .validate import ParameterError, check_range
+from darktmm.spectra import nue, solar
+from darktmm.spectra.constants import GEV2_TO_CM2
+from darktmm.spectra.model import NUFIT52, Oscillation
+from darktmm.spectra.validate import ParameterError, check_range
 
 #: Probabilities are tabulated on this many energies per component and interpolated linearly
 #: (neutrino_electron.md section 9: they are smooth).

@@ -19,9 +19,9 @@ import numpy as np
 from scipy.signal import fftconvolve
 from scipy.special import loggamma
 
-from .constants import ALPHA, G_F, HBARC_GEV_CM, M_E, MEV, N_A
-from .model import NUFIT52, Oscillation, check_antisymmetric
-from .validate import ParameterError
+from darktmm.spectra.constants import ALPHA, G_F, HBARC_GEV_CM, M_E, MEV, N_A
+from darktmm.spectra.model import NUFIT52, Oscillation, check_antisymmetric
+from darktmm.spectra.validate import ParameterError
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .constants import ALPHA, BR_TAU_ENUNU, BR_TAU_MUNUNU, EV, G_F, M_MU, M_TAU, MU_B
-from .loops import delta_f_F, delta_g_F, delta_g_S, f_F, f_S, g_F, g_S
-from .validate import ParameterError, check_range
+from darktmm.spectra.constants import ALPHA, BR_TAU_ENUNU, BR_TAU_MUNUNU, EV, G_F, M_MU, M_TAU, MU_B
+from darktmm.spectra.loops import delta_f_F, delta_g_F, delta_g_S, f_F, f_S, g_F, g_S
+from darktmm.spectra.validate import ParameterError, check_range
 
 #: Flavour labels in index order.
 FLAVOURS = ("e", "mu", "tau")

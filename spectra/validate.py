@@ -32,7 +32,7 @@ def check_range(
     >>> check_range("eps", 2.0, 0.0, 1.0)
     Traceback (most recent call last):
     ...
-    spectra.validate.ParameterError: eps = 2 is outside the allowed range [0, 1]
+    darktmm.spectra.validate.ParameterError: eps = 2 is outside the allowed range [0, 1]
     """
     try:
         x = float(value)

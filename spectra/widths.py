@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
-from .constants import ALPHA, HBARC_GEV_CM, M_E, M_MU, M_PI, M_TAU
-from .model import DarkSector, check_antisymmetric
-from .validate import ParameterError, check_range
+from darktmm.spectra.constants import ALPHA, HBARC_GEV_CM, M_E, M_MU, M_PI, M_TAU
+from darktmm.spectra.model import DarkSector, check_antisymmetric
+from darktmm.spectra.validate import ParameterError, check_range
 
 #: hbar*c [GeV m] (CODATA 2018, from constants.HBARC_GEV_CM).
 HBARC_GEV_M = HBARC_GEV_CM * 1e-2

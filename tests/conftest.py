@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from detectors import data as datamod
+from darktmm.detectors import data as datamod
 
 
 @pytest.fixture(scope="session")

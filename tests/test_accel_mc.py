@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from spectra import darkbrem as db
-from spectra import monophoton as mp
-from spectra import widths
-from spectra.accel_mc import DarkBremProcess, MonophotonProcess
-from spectra.constants import GEV2_TO_FB
-from spectra.integrate import Vegas
-from spectra.model import DarkSector
-from spectra.validate import ParameterError
+from darktmm.spectra import darkbrem as db
+from darktmm.spectra import monophoton as mp
+from darktmm.spectra import widths
+from darktmm.spectra.accel_mc import DarkBremProcess, MonophotonProcess
+from darktmm.spectra.constants import GEV2_TO_FB
+from darktmm.spectra.integrate import Vegas
+from darktmm.spectra.model import DarkSector
+from darktmm.spectra.validate import ParameterError
 
 LOWM = (-0.4, 0.6)
 

@@ -1,4 +1,4 @@
-"""simulate.alloc: the heap settings ``darktmm generate`` applies, and its environment switch."""
+"""darktmm.simulate.alloc: the heap settings ``darktmm generate`` applies, and its environment switch."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import uproot
 
-from simulate import alloc
-from simulate.cli import main
-from spectra.validate import ParameterError
+from darktmm.simulate import alloc
+from darktmm.simulate.cli import main
+from darktmm.spectra.validate import ParameterError
 
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 

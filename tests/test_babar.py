@@ -6,12 +6,12 @@ import math
 import numpy as np
 import pytest
 
-from detectors import babar as bb
-from detectors import data as datamod
-from detectors.accel_common import excluded_band
-from spectra.constants import GEV2_TO_FB, M_E
-from spectra.validate import ParameterError
-from spectra.widths import gamma_visible
+from darktmm.detectors import babar as bb
+from darktmm.detectors import data as datamod
+from darktmm.detectors.accel_common import excluded_band
+from darktmm.spectra.constants import GEV2_TO_FB, M_E
+from darktmm.spectra.validate import ParameterError
+from darktmm.spectra.widths import gamma_visible
 
 
 # --- the published curve -----------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def test_sigma_ul_acc_highm_window():
     assert bb.sigma_ul_acc(6.2, 10.58) * GEV2_TO_FB == pytest.approx(10.59, rel=1e-3)
     # sigma_UL scales as eps_UL^2 of the closed-form window integral
     s = 10.58**2
-    from spectra.monophoton import sigma_window
+    from darktmm.spectra.monophoton import sigma_window
 
     ref = float(sigma_window(s, 2.0, -0.4, 0.6, 1.0)) * bb.eps_ul(2.0) ** 2
     assert bb.sigma_ul_acc(2.0, 10.58) == pytest.approx(ref, rel=1e-12)
@@ -193,7 +193,7 @@ def test_spectra_match_closed_form_and_response_width():
         z = 0.5 * (e[1:] + e[:-1])
         dens = v / np.diff(e) / GEV2_TO_FB
         s = bb.RESONANCES[k].s
-        from spectra.monophoton import dsigma_dz
+        from darktmm.spectra.monophoton import dsigma_dz
 
         np.testing.assert_allclose(dens, dsigma_dz(s, 2.0, z, 1e-3), rtol=3e-3)
         # M_X^2 folded: mean m^2 (to half a 0.005 GeV^2 fine bin), width = the calibrated EMC resolution

@@ -6,10 +6,10 @@ import tomllib
 
 import pytest
 
-from simulate import cards
-from simulate import events as ev
-from spectra.constants import MEV
-from spectra.validate import ParameterError
+from darktmm.simulate import cards
+from darktmm.simulate import events as ev
+from darktmm.spectra.constants import MEV
+from darktmm.spectra.validate import ParameterError
 
 CARD = """
 process = "borexino"

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import uproot
 
-from simulate.cli import main
-from spectra.constants import GEV2_TO_FB
-from spectra.monophoton import sigma_window
+from darktmm.simulate.cli import main
+from darktmm.spectra.constants import GEV2_TO_FB
+from darktmm.spectra.monophoton import sigma_window
 
 POINT_KEYS = {"m_ap_GeV", "limit", "expected", "br_inv", "p_inv"}
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import uproot
 
-from simulate.cli import main
+from darktmm.simulate.cli import main
 
 
 @pytest.mark.slow
@@ -84,7 +84,7 @@ def test_limit_json_schema_and_tree(tmp_path, capsys, data_dir):
 
 def test_rate_fallback_is_announced_and_writes_nothing(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("DARKTMM_DATA", raising=False)
-    monkeypatch.setattr("detectors.data.cache_dir", lambda: tmp_path / "empty-cache")
+    monkeypatch.setattr("darktmm.detectors.data.cache_dir", lambda: tmp_path / "empty-cache")
     monkeypatch.chdir(tmp_path)
     rc = main(["limit", "borexino", "--masses", "1e-3MeV"])
     cap = capsys.readouterr()
@@ -96,7 +96,7 @@ def test_rate_fallback_is_announced_and_writes_nothing(tmp_path, capsys, monkeyp
 
 def test_spectral_fit_without_data_is_a_clear_error(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("DARKTMM_DATA", raising=False)
-    monkeypatch.setattr("detectors.data.cache_dir", lambda: tmp_path / "empty-cache")
+    monkeypatch.setattr("darktmm.detectors.data.cache_dir", lambda: tmp_path / "empty-cache")
     rc = main(["limit", "borexino", "--masses", "1MeV", "--method", "spectral"])
     err = capsys.readouterr().err
     assert rc == 2 and "darktmm data fetch" in err and len(err.strip().splitlines()) == 1

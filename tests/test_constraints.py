@@ -1,4 +1,4 @@
-"""detectors.constraints: MEG II cap, combination logic, Borexino flavour shortcut, the BM1 hierarchy.
+"""darktmm.detectors.constraints: MEG II cap, combination logic, Borexino flavour shortcut, the BM1 hierarchy.
 
 The combination logic is tested with small fake experiments injected into the functions (the
 accelerator modules are another developer's); the integration tests at the end use the real
@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detectors import constraints as C
-from detectors import meg
-from spectra import solar, uv, widths
-from spectra.constants import MU_B
-from spectra.model import NUFIT52, DarkSector, flavour_to_mass
-from spectra.validate import ParameterError
+from darktmm.detectors import constraints as C
+from darktmm.detectors import meg
+from darktmm.spectra import solar, uv, widths
+from darktmm.spectra.constants import MU_B
+from darktmm.spectra.model import NUFIT52, DarkSector, flavour_to_mass
+from darktmm.spectra.validate import ParameterError
 
 INF = math.inf
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -290,7 +290,7 @@ def test_accelerator_eps_injection_errors_and_missing_modules():
         and rng.calls[0]["L_det_m"] == 3.0
     )
     np.testing.assert_array_equal(good.calls[0]["mu_D_muB"], cap.matrix_mass_muB)  # mass basis, mu_B
-    miss = C._Missing("NA64", "detectors.na64")
+    miss = C._Missing("NA64", "darktmm.detectors.na64")
     lim = miss.eps_max(0.1)
     assert not lim.applicable and "not available" in lim.note and not C.constrains(lim)
 
@@ -440,8 +440,8 @@ def test_effective_shortcut_against_exact_template(data_dir):
 
 # --- integration with the real accelerator modules (another developer's files) -----------------
 def _real_experiments():
-    pytest.importorskip("detectors.na64", reason="detectors/na64.py not in the tree yet (issue 3)")
-    pytest.importorskip("detectors.babar", reason="detectors/babar.py not in the tree yet (issue 3)")
+    pytest.importorskip("darktmm.detectors.na64", reason="detectors/na64.py not in the tree yet (issue 3)")
+    pytest.importorskip("darktmm.detectors.babar", reason="detectors/babar.py not in the tree yet (issue 3)")
     exps = C.default_experiments()
     assert not any(isinstance(e, C._Missing) for e in exps.values())
     return exps
@@ -466,7 +466,7 @@ def test_real_modules_bm1_card_shows_the_hierarchy():
 
     exps = _real_experiments()
     card = tomllib.loads((EXAMPLES / "bm1.toml").read_text())
-    from simulate.constraints_cli import cap_from_card, gamma_dark_function
+    from darktmm.simulate.constraints_cli import cap_from_card, gamma_dark_function
 
     cap = cap_from_card(card)
     gfun, _ = gamma_dark_function(card, None, cap.model.g_D)

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 import uproot
 
-from detectors import constraints as C
-from detectors.accel_common import EpsLimit
-from simulate.cli import main
+from darktmm.detectors import constraints as C
+from darktmm.detectors.accel_common import EpsLimit
+from darktmm.simulate.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -251,8 +251,8 @@ prescription = "model"
     s = json.loads(out)
     assert rc == 0 and s["command"] == "model"
     assert [e["pair"] for e in s["mu_D_flavour"]] == ["e-mu", "e-tau", "mu-tau"]
-    from spectra import uv
-    from spectra.constants import MU_B
+    from darktmm.spectra import uv
+    from darktmm.spectra.constants import MU_B
 
     model = uv.UVModel(M_F=1e3, m1=800.0, m2=1500.0, theta=0.6, y=(0.05, 0, 0), yp=(0, 0.1, 0.01 + 0.02j))
     mu = uv.dark_tmm_matrix(model)
@@ -360,7 +360,7 @@ def test_bad_options_exit_2(tmp_path, capsys, fakes, argv, msg):
 def test_every_example_card_is_valid(capsys):
     cards = sorted(EXAMPLES.glob("*.toml"))
     assert any(c.name == "bm1.toml" for c in cards)
-    from simulate.constraints_cli import cap_from_card, gamma_dark_function, load_card
+    from darktmm.simulate.constraints_cli import cap_from_card, gamma_dark_function, load_card
 
     for c in cards:
         card, _ = load_card(c)
@@ -373,8 +373,8 @@ def test_every_example_card_is_valid(capsys):
 
 # --- the benchmark card with the real accelerator modules ----------------------------------
 def _real():
-    pytest.importorskip("detectors.na64", reason="detectors/na64.py not in the tree yet (issue 3)")
-    pytest.importorskip("detectors.babar", reason="detectors/babar.py not in the tree yet (issue 3)")
+    pytest.importorskip("darktmm.detectors.na64", reason="detectors/na64.py not in the tree yet (issue 3)")
+    pytest.importorskip("darktmm.detectors.babar", reason="detectors/babar.py not in the tree yet (issue 3)")
 
 
 def test_bm1_card_shows_the_hierarchy(capsys):
@@ -471,7 +471,7 @@ def test_bm1_numbers_quoted_in_examples_readme(capsys, data_dir):
 
 def test_without_data_the_rate_fallback_is_announced(tmp_path, capsys, fakes, monkeypatch):
     monkeypatch.delenv("DARKTMM_DATA", raising=False)
-    monkeypatch.setattr("detectors.data.cache_dir", lambda: tmp_path / "empty-cache")
+    monkeypatch.setattr("darktmm.detectors.data.cache_dir", lambda: tmp_path / "empty-cache")
     monkeypatch.chdir(tmp_path)
     card = _card(tmp_path, BASE)
     rc, out, err = _run(capsys, ["constraints", "--card", card, "--masses", "1e-3GeV", "--json"])

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import integrate, special
 
-from spectra import darkbrem as db
-from spectra.constants import ALPHA, GEV2_TO_CM2, GEV2_TO_PB, M_E, N_A
-from spectra.validate import ParameterError
+from darktmm.spectra import darkbrem as db
+from darktmm.spectra.constants import ALPHA, GEV2_TO_CM2, GEV2_TO_PB, M_E, N_A
+from darktmm.spectra.validate import ParameterError
 
 PB = db.PB
 

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from detectors import data as datamod
+from darktmm.detectors import data as datamod
 
 
 def test_registry_matches_shared_checksums(data_dir):
@@ -55,8 +55,8 @@ def test_fetch_rejects_a_corrupt_mirror(data_dir, tmp_path):
 def test_regression_mistyped_data_dir_fell_back_silently(tmp_path, capsys):
     """`--data-dir /typo` used to run on the built-in data (available() swallowed the error) and
     exit 0; an explicit directory that does not exist is now one line and exit 2, with no file."""
-    from detectors import borexino
-    from simulate.cli import main
+    from darktmm.detectors import borexino
+    from darktmm.simulate.cli import main
 
     missing = tmp_path / "typo"
     with pytest.raises(datamod.DataError, match="not a directory"):

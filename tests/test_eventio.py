@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import uproot
 
-from simulate import cards, eventio, hepmc, rootio
-from simulate import events as ev
+from darktmm.simulate import cards, eventio, hepmc, rootio
+from darktmm.simulate import events as ev
 
 CARD = cards.to_toml(cards.resolve({"process": "na64", "events": 3000, "seed": 5}))
 

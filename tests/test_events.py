@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulate import events as ev
-from spectra import monophoton, nue
-from spectra.constants import GEV2_TO_PB, M_E, MEV
-from spectra.integrate import Vegas
-from spectra.validate import ParameterError
+from darktmm.simulate import events as ev
+from darktmm.spectra import monophoton, nue
+from darktmm.spectra.constants import GEV2_TO_PB, M_E, MEV
+from darktmm.spectra.integrate import Vegas
+from darktmm.spectra.validate import ParameterError
 
 N = 20_000
 
@@ -174,7 +174,7 @@ def test_isr_photon_is_collinear(samples):
 
 def test_ap_decays(samples):
     """Visible fraction = 1 - BR_inv (binomial), flight distance exponential with l = (p/m) hbar c/Gamma."""
-    from spectra.widths import HBARC_GEV_M, br_invisible, gamma_invisible, gamma_visible
+    from darktmm.spectra.widths import HBARC_GEV_M, br_invisible, gamma_invisible, gamma_visible
 
     for name in ("babar-lab", "na64"):
         p = samples[name]["process"]

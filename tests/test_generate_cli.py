@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import uproot
 
-from simulate.cli import main
-from simulate.runs import progress_bar
+from darktmm.simulate.cli import main
+from darktmm.simulate.runs import progress_bar
 
 ROOT_DIR = Path(__file__).resolve().parents[1]
 
@@ -139,7 +139,7 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
 def test_sigint_leaves_no_partial_file(tmp_path):
     """Ctrl-C in the middle of a long run: exit 130 and no file (not even the temporary one)."""
     out = tmp_path / "big.root"
-    cmd = [sys.executable, "-m", "simulate.cli", "generate", "borexino", "--events", "100000000"]
+    cmd = [sys.executable, "-m", "darktmm.simulate.cli", "generate", "borexino", "--events", "100000000"]
     cmd += ["--unweighted", "--out", str(out), "--chunk", "20000", "--block", "4096"]
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     p = subprocess.Popen(

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from spectra.integrate import Vegas
-from spectra.validate import ParameterError
+from darktmm.spectra.integrate import Vegas
+from darktmm.spectra.validate import ParameterError
 
 
 def gauss2d(u):

@@ -11,9 +11,9 @@ import math
 import numpy as np
 import pytest
 
-from spectra import loops
-from spectra.loops import delta_f_F, delta_g_S, f_F, f_S, g_F, g_S
-from spectra.validate import ParameterError
+from darktmm.spectra import loops
+from darktmm.spectra.loops import delta_f_F, delta_g_S, f_F, f_S, g_F, g_S
+from darktmm.spectra.validate import ParameterError
 
 CLOSED = {"f_S": f_S, "g_S": g_S, "f_F": f_F, "g_F": g_F}
 INTEGRAL = {

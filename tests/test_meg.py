@@ -1,4 +1,4 @@
-"""detectors.meg: cLFV limit table, model check, and the mu_D,max caps (uv_model_meg.md sections 2, 4, 6)."""
+"""darktmm.detectors.meg: cLFV limit table, model check, and the mu_D,max caps (uv_model_meg.md sections 2, 4, 6)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from detectors import meg
-from spectra import loops
-from spectra.constants import MU_B
-from spectra.uv import UVModel
-from spectra.validate import ParameterError
+from darktmm.detectors import meg
+from darktmm.spectra import loops
+from darktmm.spectra.constants import MU_B
+from darktmm.spectra.uv import UVModel
+from darktmm.spectra.validate import ParameterError
 
 INF = math.inf
 

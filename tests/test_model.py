@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from spectra import nue
-from spectra.constants import MU_B
-from spectra.model import (
+from darktmm.spectra import nue
+from darktmm.spectra.constants import MU_B
+from darktmm.spectra.model import (
     NUFIT52,
     NUFIT60,
     PAPER_LAGRANGIAN_FACTOR,
@@ -15,7 +15,7 @@ from spectra.model import (
     mass_to_flavour,
     moment_from_lambdas,
 )
-from spectra.validate import ParameterError
+from darktmm.spectra.validate import ParameterError
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from spectra import monophoton as mp
-from spectra.constants import ALPHA, GEV2_TO_FB, M_E, MU_B
-from spectra.model import DarkSector, moment_from_lambdas
-from spectra.validate import ParameterError
-from spectra.widths import gamma_nunu, gamma_total
+from darktmm.spectra import monophoton as mp
+from darktmm.spectra.constants import ALPHA, GEV2_TO_FB, M_E, MU_B
+from darktmm.spectra.model import DarkSector, moment_from_lambdas
+from darktmm.spectra.validate import ParameterError
+from darktmm.spectra.widths import gamma_nunu, gamma_total
 
 
 # --- 1. kinematics ---------------------------------------------------------------------------------

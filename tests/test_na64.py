@@ -6,12 +6,12 @@ import math
 import numpy as np
 import pytest
 
-from detectors import babar as bb
-from detectors import na64
-from spectra import darkbrem as db
-from spectra.constants import M_E
-from spectra.integrate import Vegas
-from spectra.validate import ParameterError
+from darktmm.detectors import babar as bb
+from darktmm.detectors import na64
+from darktmm.spectra import darkbrem as db
+from darktmm.spectra.constants import M_E
+from darktmm.spectra.integrate import Vegas
+from darktmm.spectra.validate import ParameterError
 
 
 def test_etl_reference_value():

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from spectra import nue
-from spectra.constants import ALPHA, E_CHARGE, GEV2_TO_CM2, M_E, MU_B, SIGMA0_SM, SIGMA0_TMM
-from spectra.validate import ParameterError
+from darktmm.spectra import nue
+from darktmm.spectra.constants import ALPHA, E_CHARGE, GEV2_TO_CM2, M_E, MU_B, SIGMA0_SM, SIGMA0_TMM
+from darktmm.spectra.validate import ParameterError
 
 MEV = 1e-3
 CM2_PER_MEV = GEV2_TO_CM2 / 1e3  # GeV^-3 -> cm^2/MeV

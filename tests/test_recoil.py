@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from detectors import borexino as bx
-from spectra.model import DarkSector
-from spectra.recoil import RecoilProcess
+from darktmm.detectors import borexino as bx
+from darktmm.spectra.model import DarkSector
+from darktmm.spectra.recoil import RecoilProcess
 
 
 def _quad_bin(proc, lo, hi, resp=bx.RESPONSE):
@@ -15,7 +15,7 @@ def _quad_bin(proc, lo, hi, resp=bx.RESPONSE):
     The response is a narrow bump in T: integrate over +-10 sigma around the bin (beyond that
     P_bin < 1e-23), with the lines' Compton edges as break points, so quad cannot miss it.
     """
-    from spectra import nue
+    from darktmm.spectra import nue
 
     tlo, thi = proc.t_range
     tc = (0.5 * (lo + hi) - resp.offset) / resp.scale

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import uproot
 
-from simulate import rootio
+from darktmm.simulate import rootio
 
 
 def _write(path):

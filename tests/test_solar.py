@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from detectors import data, solar_data
-from spectra import nue, solar
-from spectra.constants import GEV2_TO_CM2
-from spectra.model import NUFIT52, NUFIT60, DarkSector, Oscillation, moment_from_lambdas
-from spectra.validate import ParameterError
+from darktmm.detectors import data, solar_data
+from darktmm.spectra import nue, solar
+from darktmm.spectra.constants import GEV2_TO_CM2
+from darktmm.spectra.model import NUFIT52, NUFIT60, DarkSector, Oscillation, moment_from_lambdas
+from darktmm.spectra.validate import ParameterError
 
 MEV = 1e-3
 NAMES = ("pp", "pep", "hep", "7Be", "8B", "13N", "15O", "17F")

@@ -4,7 +4,12 @@ import math
 
 import numpy as np
 
-from detectors.stats import LinearPoissonModel, poisson_deviance, poisson_zero_events_limit, upper_limit
+from darktmm.detectors.stats import (
+    LinearPoissonModel,
+    poisson_deviance,
+    poisson_zero_events_limit,
+    upper_limit,
+)
 
 
 def test_zero_event_cls_limit_is_ln10():

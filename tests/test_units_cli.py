@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from simulate.cli import main
-from simulate.units import parse_energy, parse_mass_range
-from spectra.validate import ParameterError
+from darktmm.simulate.cli import main
+from darktmm.simulate.units import parse_energy, parse_mass_range
+from darktmm.spectra.validate import ParameterError
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,7 @@ def test_bad_input_one_line_exit_2(argv, needle, capsys):
 
 def test_console_script_exits_2_without_traceback():
     p = subprocess.run(
-        [sys.executable, "-m", "simulate.cli", "spectrum", "borexino", "--m-ap", "-3MeV"],
+        [sys.executable, "-m", "darktmm.simulate.cli", "spectrum", "borexino", "--m-ap", "-3MeV"],
         capture_output=True,
         text=True,
     )

@@ -12,10 +12,10 @@ import math
 import numpy as np
 import pytest
 
-from spectra import loops, uv
-from spectra.constants import ALPHA, E_CHARGE, G_F, M_MU, MU_B
-from spectra.uv import UVModel
-from spectra.validate import ParameterError
+from darktmm.spectra import loops, uv
+from darktmm.spectra.constants import ALPHA, E_CHARGE, G_F, M_MU, MU_B
+from darktmm.spectra.uv import UVModel
+from darktmm.spectra.validate import ParameterError
 
 INF = math.inf
 RNG = np.random.default_rng(20260326)

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from spectra import widths as w
-from spectra.constants import ALPHA, E_CHARGE, HBARC_GEV_CM, M_E, M_MU, MU_B
-from spectra.model import DarkSector, moment_from_lambdas
-from spectra.validate import ParameterError
+from darktmm.spectra import widths as w
+from darktmm.spectra.constants import ALPHA, E_CHARGE, HBARC_GEV_CM, M_E, M_MU, MU_B
+from darktmm.spectra.model import DarkSector, moment_from_lambdas
+from darktmm.spectra.validate import ParameterError
 
 
 # --- 7.1 visible widths -------------------------------------------------------------------------

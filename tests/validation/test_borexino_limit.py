@@ -6,8 +6,8 @@ These run the full VEGAS + spectral-fit chain on the real Phase-II data; marked 
 import numpy as np
 import pytest
 
-from detectors import borexino as bx
-from detectors.solar_data import production_profile
+from darktmm.detectors import borexino as bx
+from darktmm.detectors.solar_data import production_profile
 
 pytestmark = pytest.mark.slow
 
