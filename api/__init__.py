@@ -34,8 +34,10 @@ _API = {
     "MonophotonProcess": "darktmm.spectra.accel_mc",
     "DarkBremProcess": "darktmm.spectra.accel_mc",
     "Vegas": "darktmm.spectra.integrate",
+    "EventRun": "darktmm.simulate.sampler",
+    "Histograms": "darktmm.simulate.histograms",
     # event generation and writing
-    "generate": "darktmm.simulate.events",
+    "generate": "darktmm.simulate.sampler",
     "NuElectronEvents": "darktmm.simulate.events",
     "MonophotonEvents": "darktmm.simulate.events",
     "DarkBremEvents": "darktmm.simulate.events",

@@ -48,11 +48,11 @@ def _rss_now_kB() -> float:
 
 
 def _run(process, options, n, path, seed=1):
-    from darktmm.simulate import cards, eventio, events
+    from darktmm.simulate import cards, eventio, sampler
 
     cfg = cards.resolve({"process": process, "events": n, "seed": seed, "unweighted": True, process: options})
     proc = cards.build_process(cfg)
-    run = events.generate(proc, n, **cards.run_options(cfg))
+    run = sampler.generate(proc, n, **cards.run_options(cfg))
     t0 = time.perf_counter()
     run.prepare()
     t1 = time.perf_counter()
@@ -134,7 +134,7 @@ def command(n, repeat, tmp):
 
 
 def memory(n, tmp):
-    from darktmm.simulate.events import CHUNK
+    from darktmm.simulate.sampler import CHUNK
 
     print(f"\npeak memory writing {n:.0e} unweighted events (fresh process each, chunk {CHUNK}):")
     print(

@@ -159,6 +159,10 @@ class EMCResponse:
 
 RESPONSE = EMCResponse()
 
+#: PEP-II boost beta*gamma of the CM along the e- beam (accelerator.md section 1, the Upsilon(4S) value,
+#: used at every resonance; PEP-II CDR SLAC-418 (1993)) [R].
+PEP2_BETA_GAMMA = 0.56
+
 #: Detector length for the escape probability [m]: A' decays beyond the EMC/IFR (~1.5-3 m) are invisible
 #: (accelerator.md 7.5 [R, approximate]).
 L_DET_M = 2.0
@@ -506,7 +510,7 @@ def limit(masses, *, gamma_dark=0.0, mu_D_muB=None, L_det_m=None, data_dir=None,
 
 # --- signal and spectra ---------------------------------------------------------------------------
 def resonance(key) -> Resonance:
-    k = str(key).upper().replace("UPSILON(", "").replace(")", "")
+    k = str(key).upper().replace("UPSILON", "").replace("(", "").replace(")", "")
     if k not in RESONANCES:
         raise ParameterError(f"resonance = {key!r}; choose 2S, 3S or 4S")
     return RESONANCES[k]

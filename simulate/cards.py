@@ -30,8 +30,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from darktmm.detectors import babar, na64
 from darktmm.detectors.borexino import SOLAR
 from darktmm.simulate import events as ev
+from darktmm.simulate.sampler import BLOCK, CHUNK
 from darktmm.simulate.units import parse_energy
 from darktmm.spectra.constants import MEV
 from darktmm.spectra.validate import ParameterError, check_range
@@ -61,9 +63,9 @@ RUN_KEYS = {
     "json": Key("bool", False, "print a JSON summary on stdout"),
     "plot": Key("str", None, "draw the observables' histograms into this PNG"),
     "data_dir": Key("str", None, "directory of the public data files"),
-    "chunk": Key("int", ev.CHUNK, "events per output chunk (memory bound)", lo=1),
-    "block": Key("int", ev.BLOCK, "trials per random-number block (changes the events)", lo=1),
-    "pilot": Key("int", 4 * ev.BLOCK, "trials of the pilot run that sets w_max", lo=1),
+    "chunk": Key("int", CHUNK, "events per output chunk (memory bound)", lo=1),
+    "block": Key("int", BLOCK, "trials per random-number block (changes the events)", lo=1),
+    "pilot": Key("int", 4 * BLOCK, "trials of the pilot run that sets w_max", lo=1),
     "train_nitn": Key("int", 10, "VEGAS training iterations", lo=1),
     "train_neval": Key(
         "int",
@@ -88,21 +90,21 @@ PROCESS_KEYS = {
         "t_max": Key("energy", 20.0 * MEV, "highest recoil kinetic energy T", lo=0.0, lo_open=True),
     },
     "babar": {
-        "resonance": Key("str", "3S", "Upsilon resonance", choices=tuple(ev.UPSILON_SQRT_S)),
+        "resonance": Key("str", "3S", "Upsilon resonance", choices=tuple(babar.RESONANCES)),
         "m_ap": Key("energy", 1.0, "dark-photon mass", lo=0.0),
         "eps": Key("float", 1e-3, "kinetic mixing", lo=0.0, hi=1.0),
         "eps_mu": Key("float", 0.0, "dark TMM scale mu_D [mu_B] (flavour blind)", lo=0.0),
         "gamma_dark": Key("energy", 0.0, "extra invisible width", lo=0.0),
         "z_window": Key(
             "pair",
-            ev.BABAR_Z_WINDOW,
+            babar.REGIONS["LowM"].z,
             "photon acceptance lo,hi in cos(theta*) (BaBar LowM; --z-window=-0.4,0.6)",
         ),
         "mx2_window": Key("pair", None, "M_X^2 window lo,hi [GeV^2], needed with ISR (--mx2-window=-4,36)"),
         "isr": Key("bool", False, "initial-state radiation"),
         "offshell": Key("bool", False, "off-shell A'* -> invisible continuum"),
         "frame": Key("str", "lab", "cm or lab (PEP-II boost)", choices=("cm", "lab")),
-        "l_det": Key("float", ev.BABAR_L_DET_M, "detector length for the escape flag [m]", lo=0.0),
+        "l_det": Key("float", babar.L_DET_M, "detector length for the escape flag [m]", lo=0.0),
     },
     "na64": {
         "m_ap": Key("energy", 0.01, "dark-photon mass", lo=0.0, lo_open=True),
@@ -112,11 +114,11 @@ PROCESS_KEYS = {
         "e0": Key("energy", 100.0, "beam energy", lo=0.0, lo_open=True),
         "e_cut": Key("energy", 50.0, "minimum A' energy", lo=0.0),
         "t_x0": Key("float", 40.0, "active-target thickness [X0]", lo=0.0, lo_open=True),
-        "l_det": Key("float", ev.NA64_L_DET_M, "detector length for the escape flag [m]", lo=0.0),
+        "l_det": Key("float", na64.L_DET_M, "detector length for the escape flag [m]", lo=0.0),
         "ecal_stochastic": Key(
-            "float", ev.NA64_ECAL_STOCHASTIC, "ECAL sigma_E/E stochastic term a/sqrt(E/GeV)", lo=0.0, hi=1.0
+            "float", na64.RESPONSE.stochastic, "ECAL sigma_E/E stochastic term a/sqrt(E/GeV)", lo=0.0, hi=1.0
         ),
-        "ecal_constant": Key("float", ev.NA64_ECAL_CONSTANT, "ECAL sigma_E/E constant term", lo=0.0, hi=1.0),
+        "ecal_constant": Key("float", na64.RESPONSE.constant, "ECAL sigma_E/E constant term", lo=0.0, hi=1.0),
     },
 }
 
@@ -331,7 +333,7 @@ def _build(config, profiles):
 
 
 def run_options(config: dict) -> dict:
-    """Keyword options of :func:`simulate.events.generate` from a resolved configuration."""
+    """Keyword options of :func:`simulate.sampler.generate` from a resolved configuration."""
     return {
         "seed": config["seed"],
         "unweighted": config["unweighted"],

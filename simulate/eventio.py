@@ -12,7 +12,7 @@ Layout of a file written by :func:`write_root` (any ROOT 6 reads it; uproot writ
   description and the package versions) as JSON text in ``json``; the run card (TOML text) in
   ``card`` (uint8 bytes, see :func:`simulate.rootio.write_runinfo`).
 * ``h_<observable>`` - TH1D of the sum of event weights per bin (Sumw2 = sum of squared
-  weights), axis titles with units.
+  weights), under- and overflow filled, ``GetEntries()`` = events written, axis titles with units.
 
 The file appears only when complete (:func:`simulate.rootio.atomic_root`): an interrupted run
 leaves nothing behind.
@@ -25,11 +25,12 @@ unweighted 7Be events: 1.13 s -> 0.73 s), and a library caller can do the same.
 from __future__ import annotations
 
 import awkward as ak
-import numpy as np
 import uproot
 
 from darktmm.simulate import rootio
-from darktmm.simulate.events import PARTICLE_TITLES, EventRun, Histograms
+from darktmm.simulate.events import PARTICLE_TITLES
+from darktmm.simulate.histograms import Histograms
+from darktmm.simulate.sampler import EventRun
 
 #: Compression settings by name (shared/design.md: ZLIB is slow for big jagged trees).
 COMPRESSIONS = {"lz4": lambda lvl: uproot.LZ4(lvl or 1), "zstd": lambda lvl: uproot.ZSTD(lvl or 5)}
@@ -108,12 +109,11 @@ def write_root(
         summary = run.summary()
         unit = "events" if run.unweighted else proc.weight_unit
         for o in hists.specs:
-            f[f"h_{o.name}"] = rootio.th1d(
-                hists.sumw[o.name],
-                hists.edges[o.name],
-                np.sqrt(hists.sumw2[o.name]),
+            f[f"h_{o.name}"] = rootio.th1d_from_hist(
+                hists.hists[o.name],
                 f"{o.name}: {proc.description};{o.title};sum of weights per bin [{unit}]",
                 name=f"h_{o.name}",
+                entries=hists.entries,
             )
         from darktmm.simulate.runs import versions
 

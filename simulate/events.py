@@ -1,14 +1,8 @@
-"""Weighted and unweighted event samples from the adapted VEGAS maps, streamed as awkward arrays.
+"""The event processes: what an event of each darktmm process is, and how to build its record.
 
 What to use
 -----------
-``generate(process, n, seed=S, unweighted=False, chunk=25_000)`` returns an :class:`EventRun`.
-Iterating over it trains the VEGAS map, runs the pilot (unweighted mode) and then yields awkward
-record arrays of at most ``chunk`` events each; after the loop ``run.summary()`` holds sigma,
-its error, trials, accepted events, w_max, the unweighting efficiency and the fraction of
-events above w_max. :mod:`simulate.eventio` and :mod:`simulate.hepmc` write the chunks to files.
-
-The processes (same model and integrands as the spectra):
+Pick a process and hand it to :func:`darktmm.simulate.sampler.generate`:
 
 * :class:`NuElectronEvents` - solar nu-e scattering in Borexino (``spectra.recoil.RecoilProcess``),
   one solar component, SM or dark TMM. Weights in counts per day per 100 t (cpd/100t).
@@ -16,6 +10,11 @@ The processes (same model and integrands as the spectra):
   (``spectra.accel_mc.MonophotonProcess``). Weights in pb.
 * :class:`DarkBremEvents` - e Z -> e Z A' in the NA64 active target
   (``spectra.accel_mc.DarkBremProcess``). Weights in A' per electron on target (EOT).
+
+A new process implements :class:`EventProcess`: a VEGAS batch integrand on the unit cube, and
+``build(u, rng)`` that turns accepted points into an event record. Detector numbers (Upsilon
+energies, acceptances, detector lengths, responses) come from their one home in
+``darktmm.detectors.<experiment>``; kinematics from :mod:`darktmm.spectra.kinematics`.
 
 Event record (one record per event)
 -----------------------------------
@@ -25,44 +24,22 @@ mm), and ``Particle``: a jagged list of records with ``pdgId``, ``status`` (NuHe
 production vertex ``x, y, z`` [mm] and ``t`` (c t in mm). The initial state is part of the list,
 so every event conserves four-momentum.
 
-Sampling
---------
-The map is trained on the integrand with the run's Generator (``numpy.random.default_rng(seed)``)
-and frozen; a frozen VEGAS integral gives sigma_vegas. Events are points of the frozen map:
-y uniform in [0, 1)^ndim, u = map(y), trial weight v = jac(y) f(u) (plain, unstratified
-sampling, so E[v] = sigma).
-
-* weighted: n trials, event weight v/n, so the weights sum to the MC estimate of sigma; trials
-  outside phase space (v = 0) are not written. ``w_max`` is then the largest v and
-  ``efficiency`` = <v>/max(v), the efficiency an unweighting would have;
-* unweighted: w_max = wmax_factor x max(v) over a pilot run; each trial is accepted when
-  r w_max < v (r uniform) - true accept-reject, nothing is resampled. Accepted events have
-  weight max(1, v/w_max): events above w_max are kept with weight v/w_max > 1 and counted.
-  sigma = sum(v)/trials over all trials of the run; the cross section of one unit of weight is
-  sigma/sum(weights).
-
-Random numbers: trials come in fixed blocks of ``block`` points. Block k of stream s draws from
-``Generator(PCG64(SeedSequence(seed, spawn_key=(s, k))))`` (s = 0 events, 1 pilot), in a fixed
-order (map points, accept-reject numbers, then the per-event numbers of the process). The output
-chunk size only decides where the event stream is cut, so the same seed and card give the same
-events for any chunk size, and a run of n events is the first n events of a longer run.
-
-Memory: one chunk buffer (preallocated, ``chunk`` events) and the arrays of one block are held at
-a time, whatever the number of events.
+>>> p = NuElectronEvents("7Be", "sm")
+>>> p.weight_unit, p.n_particles, [o.name for o in p.observables][:2]
+('cpd/100t', 4, ['E_nu', 'T'])
 """
 
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import awkward as ak
 import numpy as np
 
+from darktmm.detectors import babar, borexino, na64
 from darktmm.spectra import nue
 from darktmm.spectra.constants import GEV2_TO_PB, M_E, MEV
-from darktmm.spectra.integrate import Vegas
+from darktmm.spectra.kinematics import M_PB208, ap_decay, boost_z, electron_cos_theta, nucleus_recoil
 from darktmm.spectra.validate import ParameterError, check_range
 
 # --- particle codes --------------------------------------------------------------------------
@@ -74,9 +51,6 @@ PDG_PHOTON = 22
 PDG_DARK_PHOTON = 4900022
 #: 208Pb nucleus, PDG nuclear code 10LZZZAAAI.
 PDG_PB208 = 1000822080
-#: 208Pb nuclear mass [GeV]: 207.9766521 u (AME2020) minus 82 electron masses (binding of the
-#: electrons, < 1 MeV, neglected); 1 u = 0.93149410242 GeV (CODATA 2018).
-M_PB208 = 207.9766521 * 0.93149410242 - 82 * M_E
 
 #: NuHepMC particle status codes (NuHepMC spec P.R.1): final, beam, target.
 STATUS_FINAL = 1
@@ -91,14 +65,6 @@ PROCESS_IDS = {
     ("na64", ""): 900,
 }
 
-#: Trials per block: the unit of the random-number streams (see the module docstring).
-BLOCK = 1 << 16
-#: Default output chunk [events].
-CHUNK = 25_000
-#: Random-number stream keys.
-_STREAM_EVENTS, _STREAM_PILOT = 0, 1
-
-MM_PER_M = 1e3
 
 PARTICLE_FIELDS = ("pdgId", "status", "px", "py", "pz", "E", "m")
 VERTEX_FIELDS = ("x", "y", "z", "t")
@@ -235,8 +201,6 @@ class NuElectronEvents(EventProcess):
         profile=None,
         response=None,
     ):
-
-        from darktmm.detectors import borexino
         from darktmm.spectra.model import DarkSector
         from darktmm.spectra.recoil import RecoilProcess
 
@@ -307,7 +271,7 @@ class NuElectronEvents(EventProcess):
         T, E = self.recoil(u, rng)
         phi = 2.0 * math.pi * rng.random(n)
         erec = self.response.mean(T) + self.response.sigma(T) * rng.standard_normal(n)
-        cos = np.minimum((E + M_E) / E * np.sqrt(T / (T + 2.0 * M_E)), 1.0)
+        cos = electron_cos_theta(E, T)
         sin = np.sqrt(np.maximum(1.0 - cos * cos, 0.0))
         p = np.sqrt(T * (T + 2.0 * M_E))
         ex, ey, ez = p * sin * np.cos(phi), p * sin * np.sin(phi), p * cos
@@ -352,37 +316,11 @@ def ap_widths(model) -> tuple[float, float]:
     return float(np.asarray(br_invisible(gi, gv))), float(np.asarray(gv + gi))
 
 
-def ap_decay(br_inv, gamma_tot, mass, E, px, py, pz, L_det_m, rng):
-    """Decay of each A' (mass, energy E, momentum p [GeV]): visible flag, decay vertex [mm], c t [mm].
-
-    The channel is visible with probability 1 - BR_inv and invisible otherwise; the flight
-    distance is exponential with the lab decay length l = (|p|/m) hbar c/Gamma_tot
-    (:func:`spectra.widths.decay_length_m`, accelerator.md 7.5), along the A' momentum; c t =
-    distance x E/|p|. A stable A' (Gamma_tot = 0) has an infinite decay distance. ``escapes`` =
-    invisible, or visible beyond L_det (the P_inv of accelerator.md 7.5, per event). Vertices are
-    relative to the production point.
-    """
-    from darktmm.spectra.widths import decay_length_m
-
+def _decay(br_inv, gamma_tot, mass, E, px, py, pz, L_det_m, rng):
+    """:func:`spectra.kinematics.ap_decay` with the channel numbers drawn first, then the flights."""
     n = len(E)
-    visible = rng.random(n) >= br_inv
-    mass = np.broadcast_to(np.asarray(mass, dtype=float), (n,))
-    ell_m = decay_length_m(mass, np.maximum(E, mass), gamma_tot)
-    d_mm = -np.asarray(ell_m) * np.log1p(-rng.random(n)) * MM_PER_M
-    p = np.sqrt(px * px + py * py + pz * pz)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        k = np.where(p > 0, d_mm / np.where(p > 0, p, 1.0), 0.0)
-        ct = np.where(p > 0, d_mm * E / np.where(p > 0, p, 1.0), np.inf)
-    escapes = ~visible | (d_mm > L_det_m * MM_PER_M)
-    return {
-        "decay_visible": visible.astype(np.int32),
-        "escapes": escapes.astype(np.int32),
-        "decay_x": k * px,
-        "decay_y": k * py,
-        "decay_z": k * pz,
-        "decay_t": ct,
-        "decay_length": d_mm,
-    }
+    u_channel = rng.random(n)
+    return ap_decay(br_inv, gamma_tot, mass, E, px, py, pz, L_det_m, u_channel, rng.random(n))
 
 
 def _decay_observables(L_det_m):
@@ -399,25 +337,9 @@ def _decay_observables(L_det_m):
     )
 
 
-def _boost_z(E, pz, beta):
-    """Boost along +z with velocity beta: (E', pz')."""
-    g = 1.0 / math.sqrt(1.0 - beta * beta)
-    return g * (E + beta * pz), g * (pz + beta * E)
-
-
 # =============================================================================================
 # BaBar: e+ e- -> gamma A'
 # =============================================================================================
-#: Upsilon CM energies [GeV]: accelerator.md section 1 (PDG).
-UPSILON_SQRT_S = {"2S": 10.0233, "3S": 10.3552, "4S": 10.5794}
-#: PEP-II boost beta*gamma of the CM along the e- beam (accelerator.md section 1, at Upsilon(4S)).
-PEP2_BETA_GAMMA = 0.56
-#: BaBar LowM photon acceptance in the CM, cos(theta*) (accelerator.md section 5).
-BABAR_Z_WINDOW = (-0.4, 0.6)
-#: Detector length for the escape flag [m] (accelerator.md 7.5: BaBar 1.5-3 m).
-BABAR_L_DET_M = 2.0
-
-
 class MonophotonEvents(EventProcess):
     """e+ e- -> gamma A' at an Upsilon resonance (``spectra.accel_mc.MonophotonProcess``), weights in pb.
 
@@ -449,24 +371,23 @@ class MonophotonEvents(EventProcess):
         eps: float = 1e-3,
         mu_d: float = 0.0,
         gamma_dark: float = 0.0,
-        z_window=BABAR_Z_WINDOW,
+        z_window=None,
         isr: bool = False,
         offshell: bool = False,
         mx2_window=None,
         frame: str = "lab",
-        L_det_m: float = BABAR_L_DET_M,
+        L_det_m: float | None = None,
     ):
         from darktmm.spectra.accel_mc import MonophotonProcess
         from darktmm.spectra.model import DarkSector
 
-        key = str(resonance).upper().replace("UPSILON", "").replace("(", "").replace(")", "")
-        if key not in UPSILON_SQRT_S:
-            raise ParameterError(f"resonance = {resonance!r}; choose from {', '.join(UPSILON_SQRT_S)}")
+        key = babar.resonance(resonance).key
         if frame not in ("cm", "lab"):
             raise ParameterError(f"frame = {frame!r} must be 'cm' or 'lab'")
         self.resonance, self.frame, self.isr, self.offshell = key, frame, bool(isr), bool(offshell)
-        self.sqrt_s = UPSILON_SQRT_S[key]
+        self.sqrt_s = babar.RESONANCES[key].sqrt_s
         self.model = DarkSector.flavour_blind(m_ap, eps, mu_d, gamma_dark)
+        z_window = babar.REGIONS["LowM"].z if z_window is None else z_window
         self.z_window = tuple(float(z) for z in z_window)
         self.mx2_window = None if mx2_window is None else tuple(float(v) for v in mx2_window)
         if self.isr and self.mx2_window is None:
@@ -474,6 +395,7 @@ class MonophotonEvents(EventProcess):
                 "ISR needs an M_X^2 window: without a photon-energy cut the soft-photon end is log "
                 "divergent; e.g. mx2_window = [-4, 36] (BaBar LowM, GeV^2)"
             )
+        L_det_m = babar.L_DET_M if L_det_m is None else L_det_m
         self.L_det_m = check_range("L_det", L_det_m, 0.0, None, unit="m")
         self.proc = MonophotonProcess(
             self.sqrt_s,
@@ -526,15 +448,15 @@ class MonophotonEvents(EventProcess):
         PZ = [pb, -pb, kin["pz_gamma"], kin["pz_ap"], np.asarray(kin["isr_side"]) * e_isr][:k]
         M = (M_E, M_E, 0.0, kin["m_inv"], 0.0)[:k]
         if self.frame == "lab":
-            beta = PEP2_BETA_GAMMA / math.sqrt(1.0 + PEP2_BETA_GAMMA**2)
+            beta = babar.PEP2_BETA_GAMMA / math.sqrt(1.0 + babar.PEP2_BETA_GAMMA**2)
             for j in range(k):
-                E[j], PZ[j] = _boost_z(E[j], PZ[j], beta)
+                E[j], PZ[j] = boost_z(E[j], PZ[j], beta)
         present = None
         if self.isr:
             present = np.ones((n, 5), bool)
             present[:, 4] = kin["isr_x"] > 0  # no ISR photon for the soft + virtual remainder
         br_inv = 1.0 if self.offshell else self.br_inv  # off shell: A'* -> invisible by construction
-        dec = ap_decay(br_inv, self.gamma_tot, kin["m_inv"], E[3], PX[3], PY[3], PZ[3], self.L_det_m, rng)
+        dec = _decay(br_inv, self.gamma_tot, kin["m_inv"], E[3], PX[3], PY[3], PZ[3], self.L_det_m, rng)
         parts = _particles(
             (PDG_ELECTRON, -PDG_ELECTRON, PDG_PHOTON, PDG_DARK_PHOTON, PDG_PHOTON)[:k],
             (STATUS_BEAM, STATUS_TARGET, STATUS_FINAL, STATUS_FINAL, STATUS_FINAL)[:k],
@@ -561,7 +483,7 @@ class MonophotonEvents(EventProcess):
             "offshell": self.offshell,
             "mx2_window_GeV2": None if self.mx2_window is None else list(self.mx2_window),
             "frame": self.frame,
-            "pep2_beta_gamma": PEP2_BETA_GAMMA if self.frame == "lab" else 0.0,
+            "pep2_beta_gamma": babar.PEP2_BETA_GAMMA if self.frame == "lab" else 0.0,
             "br_inv": self.br_inv,
             "gamma_tot_GeV": self.gamma_tot,
             "L_det_m": self.L_det_m,
@@ -572,40 +494,6 @@ class MonophotonEvents(EventProcess):
 # =============================================================================================
 # NA64: e Z -> e Z A'
 # =============================================================================================
-#: NA64 ECAL resolution sigma_E/E = a/sqrt(E/GeV) (+) b: a = 0.10 (NA64, PRD 97 (2018) 072002,
-#: arXiv:1710.00971: "sigma_E/E ~ 10%/sqrt(E)"), no constant term by default.
-NA64_ECAL_STOCHASTIC = 0.10
-NA64_ECAL_CONSTANT = 0.0
-#: NA64 detector length for the escape flag [m] (accelerator.md 7.5: ECAL + HCAL ~ 5-6 m).
-NA64_L_DET_M = 5.5
-
-
-def recoil_electron(E_e, kx, ky, kz, E_ap, M=M_PB208, iterations=4):
-    """Outgoing electron and nucleus for e(E_e, +z) + N(rest) -> e + N + A'(E_ap, k).
-
-    The A' kinematics comes from the IWW integrand, which integrates over the electron angle, so
-    the electron direction is a modelling choice: the electron balances the A' transverse
-    momentum (as far as its momentum allows) and the nucleus absorbs the rest of the momentum
-    transfer q = p - k - p'. The electron energy E' = E_e - E_ap - T_N, T_N = q^2/(M + sqrt(M^2
-    + q^2)) the nuclear recoil, is found by fixed-point iteration (T_N ~ q^2/2M is < 1e-6 of
-    the energies, so it converges to rounding in a few steps). Returns (E', p'x, p'y, p'z, E_N,
-    qx, qy, qz) [GeV]; four-momentum is conserved to rounding.
-    """
-    pe = np.sqrt(np.maximum(E_e * E_e - M_E * M_E, 0.0))
-    kt = np.hypot(kx, ky)
-    TN = np.zeros_like(E_e)
-    for _ in range(iterations):
-        Ep = E_e - E_ap - TN
-        pp = np.sqrt(np.maximum(Ep * Ep - M_E * M_E, 0.0))
-        f = np.where(kt > 0, np.minimum(1.0, 0.999999 * pp / np.where(kt > 0, kt, 1.0)), 0.0)
-        px, py = -f * kx, -f * ky
-        pz = np.sqrt(np.maximum(pp * pp - px * px - py * py, 0.0))
-        qx, qy, qz = -kx - px, -ky - py, pe - kz - pz
-        q2 = qx * qx + qy * qy + qz * qz
-        TN = q2 / (M + np.sqrt(M * M + q2))
-    return Ep, px, py, pz, M + TN, qx, qy, qz
-
-
 class DarkBremEvents(EventProcess):
     """e- Z -> e- Z A' in the NA64 active Pb target (``spectra.accel_mc.DarkBremProcess``).
 
@@ -617,9 +505,10 @@ class DarkBremEvents(EventProcess):
     x = E_A'/E_e, A' angle theta and a uniform azimuth; the electron of energy E_e moves along
     +z (its shower angle is neglected), the production vertex is at z = t X0(Pb) = t x 5.61 mm
     on the beam axis, c t = z. Particles: e- (beam, E_e), 208Pb (target, at rest), A', e-,
-    208Pb (final; :func:`recoil_electron`). E_miss = E0 - E_ECAL with E_ECAL = E0 - E_miss_true
+    208Pb (final; :func:`spectra.kinematics.nucleus_recoil`). E_miss = E0 - E_ECAL with E_ECAL = E0 - E_miss_true
     x escapes (an A' that decays visibly inside L_det deposits its energy), smeared by the ECAL
-    resolution sigma_E/E = a/sqrt(E) (+) b (:data:`NA64_ECAL_STOCHASTIC`, :data:`NA64_ECAL_CONSTANT`).
+    resolution ``detectors.na64.RESPONSE`` (sigma_E/E = a/sqrt(E) (+) b), the same response that
+    ``darktmm spectrum na64`` folds.
     """
 
     name = "na64"
@@ -636,23 +525,30 @@ class DarkBremEvents(EventProcess):
         eps: float = 1e-4,
         mu_d: float = 0.0,
         gamma_dark: float = 0.0,
-        E0: float = 100.0,
-        E_cut: float = 50.0,
-        T_X0: float = 40.0,
-        L_det_m: float = NA64_L_DET_M,
-        ecal_stochastic: float = NA64_ECAL_STOCHASTIC,
-        ecal_constant: float = NA64_ECAL_CONSTANT,
+        E0: float | None = None,
+        E_cut: float | None = None,
+        T_X0: float | None = None,
+        L_det_m: float | None = None,
+        ecal_stochastic: float | None = None,
+        ecal_constant: float | None = None,
     ):
         from darktmm.spectra.accel_mc import DarkBremProcess
         from darktmm.spectra.darkbrem import PB
         from darktmm.spectra.model import DarkSector
 
         self.model = DarkSector.flavour_blind(m_ap, eps, mu_d, gamma_dark)
+        d, r = na64.DATASET, na64.RESPONSE
+        E0 = d.E0 if E0 is None else E0
+        E_cut = d.E_cut if E_cut is None else E_cut
+        T_X0 = d.T_X0 if T_X0 is None else T_X0
+        L_det_m = na64.L_DET_M if L_det_m is None else L_det_m
+        ecal_stochastic = r.stochastic if ecal_stochastic is None else ecal_stochastic
+        ecal_constant = r.constant if ecal_constant is None else ecal_constant
         self.E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
         self.E_cut = check_range("E_cut", E_cut, 0.0, self.E0, unit="GeV")
         self.T_X0 = check_range("T_X0", T_X0, 0.0, None, lo_open=True)
         self.L_det_m = check_range("L_det", L_det_m, 0.0, None, unit="m")
-        self.ecal = (
+        self.response = na64.ECALResponse(
             check_range("ecal_stochastic", ecal_stochastic, 0.0, 1.0),
             check_range("ecal_constant", ecal_constant, 0.0, 1.0),
         )
@@ -699,7 +595,7 @@ class DarkBremEvents(EventProcess):
         m = self.model.m_ap
         k = np.sqrt(np.maximum(Ea * Ea - m * m, 0.0))
         kx, ky, kz = k * np.sin(th) * np.cos(phi), k * np.sin(th) * np.sin(phi), k * np.cos(th)
-        Ep, px, py, pz, EN, qx, qy, qz = recoil_electron(Ee, kx, ky, kz, Ea)
+        Ep, px, py, pz, EN, qx, qy, qz = nucleus_recoil(Ee, kx, ky, kz, Ea)
         pe = np.sqrt(np.maximum(Ee * Ee - M_E * M_E, 0.0))
         cols = {
             "px": (0.0, 0.0, kx, px, qx),
@@ -716,13 +612,12 @@ class DarkBremEvents(EventProcess):
             cols,
             vtx,
         )
-        dec = ap_decay(self.br_inv, self.gamma_tot, m, Ea, kx, ky, kz, self.L_det_m, rng)
+        dec = _decay(self.br_inv, self.gamma_tot, m, Ea, kx, ky, kz, self.L_det_m, rng)
         dec["decay_z"] = dec["decay_z"] + zmm
         dec["decay_t"] = dec["decay_t"] + zmm
         emt = np.asarray(kin["E_miss_true"], dtype=float)
         e_true = self.E0 - emt * dec["escapes"]
-        a, b = self.ecal
-        sig = e_true * np.sqrt(a * a / np.maximum(e_true, 1e-12) + b * b)
+        sig = self.response.sigma(e_true)
         e_ecal = e_true + sig * rng.standard_normal(n)
         obs = {
             "t_X0": t,
@@ -749,7 +644,7 @@ class DarkBremEvents(EventProcess):
             "E_cut_GeV": self.E_cut,
             "T_X0": self.T_X0,
             "target": "Pb, X0 = 5.61 mm",
-            "ecal_resolution": {"stochastic": self.ecal[0], "constant": self.ecal[1]},
+            "ecal_resolution": {"stochastic": self.response.stochastic, "constant": self.response.constant},
             "br_inv": self.br_inv,
             "gamma_tot_GeV": self.gamma_tot,
             "L_det_m": self.L_det_m,
@@ -757,354 +652,11 @@ class DarkBremEvents(EventProcess):
         }
 
 
-# =============================================================================================
-# the run
-# =============================================================================================
-def block_rng(seed: int, stream: int, k: int) -> np.random.Generator:
-    """The Generator of block k of a stream (0 events, 1 pilot) of the run with this seed."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=(stream, int(k)))))
-
-
-@dataclass
-class RunStats:
-    """Counters of a run (updated while it streams)."""
-
-    trials: int = 0
-    accepted: int = 0  # accepted trials (unweighted) or non-zero weights (weighted)
-    written: int = 0
-    above_wmax: int = 0  # written events with v > w_max (unweighted)
-    sum_v: float = 0.0  # sum of trial weights v over all trials (integrand units x scale)
-    sum_v2: float = 0.0
-    sum_weights: float = 0.0  # sum of written event weights
-    sum_weights2: float = 0.0
-    w_max: float = float("nan")  # unweighting threshold (unweighted runs)
-    v_max: float = 0.0  # largest trial weight seen in the run
-    pilot_trials: int = 0
-    sigma_vegas: float = float("nan")
-    sigma_vegas_err: float = float("nan")
-    timing: dict = field(default_factory=dict)
-
-
-class _ChunkBuffer:
-    """Preallocated columns for one output chunk."""
-
-    def __init__(self, size, process: EventProcess):
-        self.size, self.n = int(size), 0
-        k = process.n_particles
-        self.obs_dtypes = {o.name: o.dtype for o in process.observables}
-        self.cols = {"event": np.empty(size, np.int64), "weight": np.empty(size)}
-        self.cols.update({o: np.empty(size, d) for o, d in self.obs_dtypes.items()})
-        self.part = {
-            f: np.empty((size, k), np.int32 if f in ("pdgId", "status") else np.float64)
-            for f in process.particle_fields
-        }
-        self.present = None
-        self.pid = process.process_id
-
-    def add(self, first_event, weight, built: Built, start, stop):
-        m = stop - start
-        a, b = self.n, self.n + m
-        self.cols["event"][a:b] = np.arange(first_event, first_event + m)
-        self.cols["weight"][a:b] = weight[start:stop]
-        for name in self.obs_dtypes:
-            self.cols[name][a:b] = built.obs[name][start:stop]
-        for f, arr in self.part.items():
-            for j, col in enumerate(built.particles[f]):
-                arr[a:b, j] = col[start:stop] if np.ndim(col) else col
-        if built.present is not None:
-            if self.present is None:
-                self.present = np.ones((self.size, self.part["E"].shape[1]), bool)
-            self.present[a:b] = built.present[start:stop]
-        self.n = b
-
-    def to_awkward(self) -> ak.Array:
-        n = self.n
-        k = self.part["E"].shape[1]
-        if self.present is None:
-            offsets = np.arange(0, (n + 1) * k, k, dtype=np.int64)
-            flat = {f: a[:n].reshape(-1) for f, a in self.part.items()}
-        else:
-            pres = self.present[:n]
-            offsets = np.concatenate([[0], np.cumsum(pres.sum(axis=1))]).astype(np.int64)
-            flat = {f: a[:n][pres] for f, a in self.part.items()}
-        rec = ak.contents.RecordArray([ak.contents.NumpyArray(v) for v in flat.values()], list(flat))
-        particles = ak.contents.ListOffsetArray(ak.index.Index64(offsets), rec)
-        cols = {"event": self.cols["event"][:n], "process_id": np.full(n, self.pid, np.int32)}
-        cols["weight"] = self.cols["weight"][:n]
-        for name in self.obs_dtypes:
-            cols[name] = self.cols[name][:n]
-        contents = [ak.contents.NumpyArray(v) for v in cols.values()] + [particles]
-        return ak.Array(ak.contents.RecordArray(contents, [*cols, "Particle"], length=n))
-
-
-class EventRun:
-    """A streamed event sample of one process; iterate to get awkward chunks (see the module doc)."""
-
-    def __init__(
-        self,
-        process: EventProcess,
-        n: int,
-        *,
-        seed: int,
-        unweighted: bool = False,
-        chunk: int = CHUNK,
-        block: int = BLOCK,
-        pilot: int = 4 * BLOCK,
-        train_nitn: int = 10,
-        train_neval: int | None = None,
-        integrate_nitn: int = 5,
-        wmax_factor: float = 1.0,
-        progress=None,
-    ):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-            raise ParameterError(f"number of events = {n!r} must be a whole number > 0")
-        for name, v in (("chunk", chunk), ("block", block), ("pilot", pilot), ("train_nitn", train_nitn)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ParameterError(f"{name} = {v!r} must be a whole number >= 1")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ParameterError(f"seed = {seed!r} must be a whole number >= 0")
-        self.process = process
-        self.n = int(n)
-        self.seed = int(seed)
-        self.unweighted = bool(unweighted)
-        self.chunk = int(chunk)
-        self.block = int(block)
-        self.pilot = int(pilot)
-        self.train_nitn = int(train_nitn)
-        tn = process.train_neval if train_neval is None else train_neval
-        self.train_neval = int(check_range("train_neval", tn, 100, None))
-        self.integrate_nitn = int(check_range("integrate_nitn", integrate_nitn, 1, None))
-        self.wmax_factor = check_range("wmax_factor", wmax_factor, 0.0, None, lo_open=True)
-        self.progress = progress
-        self.stats = RunStats()
-        self.vegas: Vegas | None = None
-        self._done = False
-
-    # -- preparation --------------------------------------------------------------------------
-    def prepare(self):
-        """Train and freeze the VEGAS map, integrate, and (unweighted) find w_max in a pilot run."""
-        if self.vegas is not None:
-            return
-        t0 = time.perf_counter()
-        p = self.process
-        rng = np.random.default_rng(self.seed)
-        vg = Vegas(p.ndim, rng=rng, neval=self.train_neval)
-        vg.train(p.integrand, nitn=self.train_nitn)
-        r = vg.integrate(p.integrand, nitn=self.integrate_nitn)
-        self.stats.sigma_vegas = r.mean * p.scale
-        self.stats.sigma_vegas_err = r.sdev * p.scale
-        self.vegas = vg
-        if not (r.mean > 0):
-            raise ParameterError(
-                f"{p.name}: the cross section vanishes for these parameters; nothing to generate"
-            )
-        t1 = time.perf_counter()
-        if self.unweighted:
-            vmax, done, k = 0.0, 0, 0
-            while done < self.pilot:
-                v, _ = self._trials(block_rng(self.seed, _STREAM_PILOT, k))
-                vmax = max(vmax, float(v.max()))
-                done += len(v)
-                k += 1
-            if not vmax > 0:
-                raise ParameterError(
-                    f"{p.name}: the pilot run of {done} trials found no non-zero weight; raise pilot"
-                )
-            self.stats.pilot_trials = done
-            self.stats.w_max = vmax * self.wmax_factor
-        self.stats.timing["train_s"] = t1 - t0
-        self.stats.timing["pilot_s"] = time.perf_counter() - t1
-
-    def _trials(self, g):
-        """One block of trials: (v, u) with v = scale jac f(u) for u = map(y), y ~ g."""
-        y = g.random((self.block, self.process.ndim))
-        u, jac = self.vegas.map_points(y)
-        v = self.process.scale * jac * np.asarray(self.process.integrand(u), dtype=float)
-        if not np.all(np.isfinite(v)) or np.any(v < 0):
-            raise ParameterError(
-                f"{self.process.name}: the integrand returned negative or non-finite weights"
-            )
-        return v, u
-
-    # -- streaming ------------------------------------------------------------------------------
-    def _blocks(self):
-        """Yield (weights, built, take) per block, in order, updating the counters.
-
-        Every accepted (unweighted) or non-zero (weighted) point of a block is built, and the
-        first ``take`` of them are the block's events: the per-event random numbers do not depend
-        on how many events the run still needs.
-        """
-        st = self.stats
-        k = 0
-        left = self.n
-        while left > 0:
-            g = block_rng(self.seed, _STREAM_EVENTS, k)
-            v, u = self._trials(g)
-            st.v_max = max(st.v_max, float(v.max()))
-            if self.unweighted:
-                st.trials += len(v)
-                st.sum_v += float(v.sum())
-                st.sum_v2 += float(np.dot(v, v))
-                keep = g.random(len(v)) * st.w_max < v
-                st.accepted += int(np.count_nonzero(keep))
-                take = min(left, int(np.count_nonzero(keep)))
-                left -= take
-            else:
-                # n trials in all; trials outside phase space (v = 0) are not written
-                used = min(left, len(v))
-                left -= used
-                st.trials += used
-                st.sum_v += float(v[:used].sum())
-                st.sum_v2 += float(np.dot(v[:used], v[:used]))
-                keep = v != 0
-                take = int(np.count_nonzero(keep[:used]))
-                st.accepted += take
-            u, v = u[keep], v[keep]
-            weight = np.maximum(v / st.w_max, 1.0) if self.unweighted else v / self.n
-            if take:
-                built = self.process.build(u, g)
-                st.written += take
-                st.sum_weights += float(weight[:take].sum())
-                st.sum_weights2 += float(np.dot(weight[:take], weight[:take]))
-                if self.unweighted:
-                    st.above_wmax += int(np.count_nonzero(v[:take] > st.w_max))
-                yield weight, built, take
-            k += 1
-
-    def __iter__(self):
-        if self._done:
-            raise RuntimeError("an EventRun streams once; call generate() again for a new sample")
-        self._done = True
-        self.prepare()
-        t0 = time.perf_counter()
-        size = min(self.chunk, self.n)
-        buf = _ChunkBuffer(size, self.process)
-        first = 1
-        for weight, built, take in self._blocks():
-            start = 0
-            while start < take:
-                if buf is None:
-                    buf = _ChunkBuffer(size, self.process)
-                m = min(take - start, buf.size - buf.n)
-                buf.add(first, weight, built, start, start + m)
-                first += m
-                start += m
-                if buf.n == buf.size:
-                    yield self._emit(buf)
-                    buf = None
-            del built, weight
-        if buf is not None and buf.n:
-            yield self._emit(buf)
-        self.stats.timing["generate_s"] = time.perf_counter() - t0
-
-    def _emit(self, buf):
-        out = buf.to_awkward()
-        if self.progress:
-            self.progress(len(out))
-        return out
-
-    # -- results ------------------------------------------------------------------------------
-    def summary(self) -> dict:
-        """sigma +- dsigma (from the generated trials), trials, accepted, w_max, efficiency, ..."""
-        st = self.stats
-        N = max(st.trials, 1)
-        mean = st.sum_v / N
-        var = max(st.sum_v2 / N - mean * mean, 0.0)
-        out = {
-            "process": self.process.name,
-            "description": self.process.description,
-            "process_id": self.process.process_id,
-            "mode": "unweighted" if self.unweighted else "weighted",
-            "events_requested": self.n,
-            "events_written": st.written,
-            "trials": st.trials,
-            "accepted": st.accepted,
-            "sigma": mean,
-            "sigma_err": math.sqrt(var / N),
-            "sigma_unit": self.process.weight_unit,
-            "sigma_vegas": st.sigma_vegas,
-            "sigma_vegas_err": st.sigma_vegas_err,
-            "sum_weights": st.sum_weights,
-            "sum_weights2": st.sum_weights2,
-            "seed": self.seed,
-            "block": self.block,
-            "chunk": self.chunk,
-        }
-        if self.unweighted:
-            out.update(
-                {
-                    "w_max": st.w_max,
-                    "wmax_factor": self.wmax_factor,
-                    "pilot_trials": st.pilot_trials,
-                    "efficiency": st.accepted / N,
-                    "events_above_wmax": st.above_wmax,
-                    "fraction_above_wmax": st.above_wmax / max(st.written, 1),
-                    "sigma_per_unit_weight": mean / st.sum_weights if st.sum_weights > 0 else float("nan"),
-                }
-            )
-        else:
-            out.update(
-                {
-                    "w_max": st.v_max,
-                    "efficiency": mean / st.v_max if st.v_max > 0 else 0.0,
-                    "events_above_wmax": 0,
-                    "fraction_above_wmax": 0.0,
-                    "sigma_per_unit_weight": 1.0,
-                }
-            )
-        out["v_max"] = st.v_max
-        out["timing_s"] = dict(st.timing)
-        return out
-
-
-def generate(
-    process: EventProcess, n: int, *, seed: int, unweighted: bool = False, chunk: int = CHUNK, **kw
-) -> EventRun:
-    """An event sample of ``process``: iterate over the returned :class:`EventRun` for awkward
-    chunks of at most ``chunk`` events; ``run.summary()`` afterwards. Keyword options: ``block``,
-    ``pilot``, ``train_nitn``, ``train_neval``, ``integrate_nitn``, ``wmax_factor``, ``progress``
-    (a callable receiving the number of events of each chunk)."""
-    return EventRun(process, n, seed=seed, unweighted=unweighted, chunk=chunk, **kw)
-
-
-# =============================================================================================
-# histograms of the observables
-# =============================================================================================
-class Histograms:
-    """Weighted histograms (sum w, sum w^2 per bin) of a process's observables, filled chunk by chunk."""
-
-    def __init__(self, process: EventProcess):
-        self.specs = [o for o in process.observables if o.lo is not None and o.hi is not None and o.hi > o.lo]
-        self.edges = {o.name: np.linspace(o.lo, o.hi, o.bins + 1) for o in self.specs}
-        self.sumw = {o.name: np.zeros(o.bins) for o in self.specs}
-        self.sumw2 = {o.name: np.zeros(o.bins) for o in self.specs}
-
-    def fill(self, chunk):
-        w = np.asarray(chunk["weight"])
-        unit = bool(np.all(w == 1.0))  # unweighted chunk without overweights: sum w^2 = sum w
-        w2 = None if unit else w * w
-        for o in self.specs:
-            x = np.asarray(chunk[o.name], dtype=float)
-            ok = (x >= o.lo) & (x < o.hi)
-            i = np.minimum(((x[ok] - o.lo) * (o.bins / (o.hi - o.lo))).astype(np.int64), o.bins - 1)
-            if unit:
-                c = np.bincount(i, minlength=o.bins).astype(float)
-                self.sumw[o.name] += c
-                self.sumw2[o.name] += c
-            else:
-                self.sumw[o.name] += np.bincount(i, weights=w[ok], minlength=o.bins)
-                self.sumw2[o.name] += np.bincount(i, weights=w2[ok], minlength=o.bins)
-
-
 __all__ = [
-    "BLOCK",
-    "CHUNK",
     "DarkBremEvents",
     "EventProcess",
-    "EventRun",
-    "Histograms",
     "MonophotonEvents",
     "NuElectronEvents",
     "Observable",
-    "generate",
+    "ap_widths",
 ]

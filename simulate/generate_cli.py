@@ -103,7 +103,7 @@ def _overrides(args) -> dict:
 
 
 def generate_cmd(args) -> int:
-    from darktmm.simulate import alloc, eventio, events
+    from darktmm.simulate import alloc, eventio, histograms, sampler
 
     t0 = time.perf_counter()
     malloc_tuned = alloc.from_environment()  # heap thresholds for streaming (simulate.alloc)
@@ -128,10 +128,10 @@ def generate_cmd(args) -> int:
     process = cards.build_process(cfg, profiles)
     card_toml = cards.to_toml(cfg)
     bar = progress_bar(cfg["events"], cfg["json"], unit="ev", unit_scale=True)
-    run = events.generate(
+    run = sampler.generate(
         process, cfg["events"], **cards.run_options(cfg), progress=(bar.update if bar else None)
     )
-    hists = events.Histograms(process) if plot else None
+    hists = histograms.Histograms(process) if plot else None
     on_chunk = hists.fill if hists is not None else None
     info = {
         "command": f"generate {cfg['process']}",

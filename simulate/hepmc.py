@@ -38,7 +38,8 @@ import numpy as np
 
 from darktmm import __version__
 from darktmm.simulate import rootio
-from darktmm.simulate.events import PDG_DARK_PHOTON, STATUS_BEAM, STATUS_FINAL, STATUS_TARGET, EventRun
+from darktmm.simulate.events import PDG_DARK_PHOTON, STATUS_BEAM, STATUS_FINAL, STATUS_TARGET
+from darktmm.simulate.sampler import EventRun
 from darktmm.spectra.validate import ParameterError
 
 NUHEPMC_VERSION = (1, 0, 0)

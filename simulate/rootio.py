@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -83,15 +84,36 @@ def atomic_root(path: str | os.PathLike, compression=None):
             f.close()
 
 
-def th1d(values, edges, errors=None, title: str = "", name: str = "h"):
-    """A TH1D with Sumw2 = errors**2 and a title carrying the units ("title;x axis;y axis")."""
+def th1d(
+    values,
+    edges,
+    errors=None,
+    title: str = "",
+    name: str = "h",
+    *,
+    flow=(0.0, 0.0),
+    flow_errors=(0.0, 0.0),
+    entries=None,
+):
+    """A TH1D with Sumw2 = errors**2 and a title carrying the units ("title;x axis;y axis").
+
+    ``flow`` = (underflow, overflow) contents and ``flow_errors`` their errors, so that entries
+    outside the axis are not lost. ``entries`` is what ROOT's ``GetEntries`` returns: the number
+    of fills (events) for a filled histogram. For a computed spectrum there are no fills; the
+    default is then ROOT's effective number of entries (sum w)^2/sum w^2 (or the number of
+    non-empty bins without errors). The statistics (fTsumw...) use the in-range bins, as ROOT's.
+    """
     from uproot.writing.identify import to_TAxis, to_TH1x
 
     v = np.asarray(values, dtype=float)
     edges = np.asarray(edges, dtype=float)
     e2 = np.zeros_like(v) if errors is None else np.asarray(errors, dtype=float) ** 2
-    data = np.concatenate([[0.0], v, [0.0]])
-    sumw2 = np.concatenate([[0.0], e2, [0.0]])
+    fe2 = [float(x) ** 2 for x in flow_errors]
+    data = np.concatenate([[float(flow[0])], v, [float(flow[1])]])
+    sumw2 = np.concatenate([[fe2[0]], e2, [fe2[1]]])
+    if entries is None:
+        tot_w, tot_w2 = float(data.sum()), float(sumw2.sum())
+        entries = tot_w * tot_w / tot_w2 if tot_w2 > 0 else float(np.count_nonzero(data))
     centers = 0.5 * (edges[1:] + edges[:-1])
     parts = title.split(";")
     axis = to_TAxis("xaxis", parts[1] if len(parts) > 1 else "", len(v), edges[0], edges[-1], edges)
@@ -99,7 +121,7 @@ def th1d(values, edges, errors=None, title: str = "", name: str = "h"):
         name,
         parts[0],
         data,
-        fEntries=float(len(v)),
+        fEntries=float(entries),
         fTsumw=float(v.sum()),
         fTsumw2=float(e2.sum()),
         fTsumwx=float((v * centers).sum()),
@@ -110,6 +132,22 @@ def th1d(values, edges, errors=None, title: str = "", name: str = "h"):
     if len(parts) > 2:
         h.member("fYaxis")._members["fTitle"] = parts[2]
     return h
+
+
+def th1d_from_hist(h, title: str, name: str = "h", *, entries=None):
+    """TH1D of a 1D ``hist.Hist`` with Weight storage, flow bins included (see :func:`th1d`)."""
+    vw = h.view(flow=True)
+    val, var = np.asarray(vw.value), np.asarray(vw.variance)
+    return th1d(
+        val[1:-1],
+        h.axes[0].edges,
+        np.sqrt(var[1:-1]),
+        title,
+        name,
+        flow=(val[0], val[-1]),
+        flow_errors=(math.sqrt(var[0]), math.sqrt(var[-1])),
+        entries=entries,
+    )
 
 
 def write_tree(
@@ -205,6 +243,7 @@ __all__ = [
     "atomic_root",
     "atomic_path",
     "th1d",
+    "th1d_from_hist",
     "write_tree",
     "write_runinfo",
     "to_json",

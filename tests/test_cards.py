@@ -6,7 +6,8 @@ import tomllib
 
 import pytest
 
-from darktmm.simulate import cards
+from darktmm.detectors import babar
+from darktmm.simulate import cards, sampler
 from darktmm.simulate import events as ev
 from darktmm.spectra.constants import MEV
 from darktmm.spectra.validate import ParameterError
@@ -116,7 +117,9 @@ def test_build_process_for_each():
     m = cards.build_process(
         cards.resolve({"process": "babar", "events": 1}, {"resonance": "2S", "frame": "cm"})
     )
-    assert isinstance(m, ev.MonophotonEvents) and m.sqrt_s == ev.UPSILON_SQRT_S["2S"] and m.frame == "cm"
+    assert (
+        isinstance(m, ev.MonophotonEvents) and m.sqrt_s == babar.RESONANCES["2S"].sqrt_s and m.frame == "cm"
+    )
     n = cards.build_process(cards.resolve({"process": "na64", "events": 1}, {"m_ap": "20MeV", "eps": 3e-4}))
     assert isinstance(n, ev.DarkBremEvents) and n.model.m_ap == pytest.approx(0.02) and n.model.eps == 3e-4
     with pytest.raises(ParameterError, match="t_max"):
@@ -127,5 +130,5 @@ def test_build_process_for_each():
 
 def test_run_options_reach_the_generator():
     cfg = cards.resolve({"process": "borexino", "events": 100, "block": 512, "wmax_factor": 0.5})
-    run = ev.generate(cards.build_process(cfg), cfg["events"], **cards.run_options(cfg))
+    run = sampler.generate(cards.build_process(cfg), cfg["events"], **cards.run_options(cfg))
     assert run.block == 512 and run.wmax_factor == 0.5 and run.seed == 1

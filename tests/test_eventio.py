@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import uproot
 
-from darktmm.simulate import cards, eventio, hepmc, rootio
+from darktmm.simulate import cards, eventio, hepmc, rootio, sampler
 from darktmm.simulate import events as ev
 
 CARD = cards.to_toml(cards.resolve({"process": "na64", "events": 3000, "seed": 5}))
@@ -30,7 +30,7 @@ def _root_module():
 def na64_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("eventio") / "na64.root"
     proc = ev.DarkBremEvents(m_ap=0.01, eps=1e-4)
-    run = ev.generate(proc, 3000, seed=5, unweighted=True, chunk=1000, block=2048)
+    run = sampler.generate(proc, 3000, seed=5, unweighted=True, chunk=1000, block=2048)
     chunks = []
     summary = eventio.write_root(path, run, card_toml=CARD, info={"command": "test"}, on_chunk=chunks.append)
     return path, summary, ak.concatenate(chunks), proc
@@ -40,7 +40,7 @@ def na64_file(tmp_path_factory):
 def borexino_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("eventio") / "bx.root"
     proc = ev.NuElectronEvents("7Be", "sm")
-    run = ev.generate(proc, 2500, seed=3, chunk=1000, block=2048)
+    run = sampler.generate(proc, 2500, seed=3, chunk=1000, block=2048)
     chunks = []
     summary = eventio.write_root(path, run, compression_spec="zstd", on_chunk=chunks.append)
     return path, summary, ak.concatenate(chunks), proc
@@ -96,6 +96,22 @@ def test_histograms_sum_the_weights(na64_file, borexino_file):
             assert h.member("fXaxis").member("fTitle") == o.title
 
 
+def test_regression_th1d_wrote_empty_flow_bins_and_entries_equal_to_bins(na64_file, borexino_file):
+    """Entries outside the axis were lost (under/overflow written as 0) and fEntries was the number
+    of bins; now the flow bins hold them and fEntries is the number of events."""
+    for path, summary, arr, proc in (na64_file, borexino_file):
+        f = uproot.open(path)
+        w = ak.to_numpy(arr.weight)
+        for o in proc.observables:
+            if o.lo is None:
+                continue
+            h = f[f"h_{o.name}"]
+            assert h.values(flow=True).sum() == pytest.approx(w.sum(), rel=1e-12)
+            x = ak.to_numpy(arr[o.name])
+            assert h.values(flow=True)[-1] == pytest.approx(w[x >= o.hi].sum(), rel=1e-12, abs=0)
+            assert h.member("fEntries") == summary["events_written"]
+
+
 def test_weighted_borexino_file(borexino_file):
     path, summary, arr, _ = borexino_file
     t = uproot.open(path)["events"]
@@ -134,6 +150,11 @@ def test_real_root_reads_the_file(na64_file):
     inside = (x >= o.lo) & (x < o.hi)
     assert h.Integral() == pytest.approx(ak.to_numpy(arr.weight)[inside].sum(), rel=1e-12)
     assert "GeV" in h.GetXaxis().GetTitle()
+    # nothing is lost outside the axis, and GetEntries counts the events
+    w = ak.to_numpy(arr.weight)
+    assert h.GetBinContent(0) == pytest.approx(w[x < o.lo].sum(), rel=1e-12, abs=0)
+    assert h.GetBinContent(h.GetNbinsX() + 1) == pytest.approx(w[x >= o.hi].sum(), rel=1e-12, abs=0)
+    assert h.GetEntries() == 3000
     # runinfo values
     r = f.Get("runinfo")
     r.GetEntry(0)
@@ -147,7 +168,7 @@ def test_real_root_reads_the_file(na64_file):
 
 def test_interrupted_write_leaves_no_file(tmp_path):
     proc = ev.NuElectronEvents("pep", "sm")
-    run = ev.generate(proc, 5000, seed=1, chunk=1000, block=1024)
+    run = sampler.generate(proc, 5000, seed=1, chunk=1000, block=1024)
 
     def stop(chunk):
         raise KeyboardInterrupt
@@ -163,7 +184,9 @@ def test_bad_compression_and_path(tmp_path):
             eventio.compression(bad)
     assert eventio.compression("zstd:3").level == 3
     with pytest.raises(rootio.OutputError):
-        eventio.write_root(tmp_path / "nope" / "x.root", ev.generate(ev.NuElectronEvents("pep"), 10, seed=1))
+        eventio.write_root(
+            tmp_path / "nope" / "x.root", sampler.generate(ev.NuElectronEvents("pep"), 10, seed=1)
+        )
 
 
 # --- HepMC3 --------------------------------------------------------------------------------------
@@ -203,7 +226,7 @@ def test_hepmc3_follows_nuhepmc(tmp_path, name, unweighted):
         "na64": lambda: ev.DarkBremEvents(m_ap=0.01, eps=1e-4),
     }[name]()
     path = tmp_path / "ev.hepmc3"
-    run = ev.generate(proc, 400, seed=2, unweighted=unweighted, chunk=150, block=512)
+    run = sampler.generate(proc, 400, seed=2, unweighted=unweighted, chunk=150, block=512)
     chunks = []
     s = hepmc.write_hepmc(path, run, card_toml=CARD, on_chunk=chunks.append)
     arr = ak.concatenate(chunks)

@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from darktmm.detectors import babar, na64
 from darktmm.simulate import events as ev
+from darktmm.simulate import sampler
 from darktmm.spectra import monophoton, nue
 from darktmm.spectra.constants import GEV2_TO_PB, M_E, MEV
 from darktmm.spectra.integrate import Vegas
@@ -55,8 +57,8 @@ def samples():
         p = make()
         out[name] = {
             "process": p,
-            "weighted": _collect(ev.generate(p, N, seed=11, chunk=7_000)),
-            "unweighted": _collect(ev.generate(p, N, seed=12, unweighted=True, chunk=7_000)),
+            "weighted": _collect(sampler.generate(p, N, seed=11, chunk=7_000)),
+            "unweighted": _collect(sampler.generate(p, N, seed=12, unweighted=True, chunk=7_000)),
         }
     return out
 
@@ -149,10 +151,10 @@ def test_monophoton_two_body_energy(samples):
     E = ak.to_numpy(ak.sum(beams.E, axis=1))
     pz = ak.to_numpy(ak.sum(beams.pz, axis=1))
     assert np.allclose(np.sqrt(E**2 - pz**2), p.sqrt_s, rtol=1e-12)
-    assert np.allclose(pz / np.sqrt(E**2 - pz**2), ev.PEP2_BETA_GAMMA, rtol=1e-12)
+    assert np.allclose(pz / np.sqrt(E**2 - pz**2), babar.PEP2_BETA_GAMMA, rtol=1e-12)
     # the lab photon, boosted back, has the CM energy
     g = arr.Particle[:, 2]
-    beta = ev.PEP2_BETA_GAMMA / math.hypot(1.0, ev.PEP2_BETA_GAMMA)
+    beta = babar.PEP2_BETA_GAMMA / math.hypot(1.0, babar.PEP2_BETA_GAMMA)
     gam = 1.0 / math.sqrt(1 - beta**2)
     e_cm = gam * (ak.to_numpy(g.E) - beta * ak.to_numpy(g.pz))
     assert np.allclose(e_cm, eg, rtol=1e-12)
@@ -217,11 +219,19 @@ def test_na64_recoil_and_ecal(samples):
     assert np.allclose(ak.to_numpy(P[:, 0].z), ak.to_numpy(arr.t_X0) * 5.612, rtol=2e-3)
     # ECAL smearing: (E_ecal - E_true)/sigma ~ N(0, 1), E_true = E0 - E_miss_true x escapes
     e_true = p.E0 - ak.to_numpy(arr.E_miss_true) * ak.to_numpy(arr.escapes)
-    sig = e_true * ev.NA64_ECAL_STOCHASTIC / np.sqrt(e_true)
+    a, b = na64.RESPONSE.stochastic, na64.RESPONSE.constant
+    sig = np.sqrt(a * a * e_true + (b * e_true) ** 2)  # sigma_E/E = a/sqrt(E) (+) b
     z = (ak.to_numpy(arr.E_ecal) - e_true) / sig
     assert stats.kstest(z, "norm").pvalue > 1e-3
     assert np.allclose(ak.to_numpy(arr.E_miss), p.E0 - ak.to_numpy(arr.E_ecal))
     assert np.all(ak.to_numpy(arr.E_ap) > p.E_cut)
+
+
+def test_regression_na64_generate_and_spectrum_simulated_different_ecals():
+    """`generate na64` used a 0 % ECAL constant term and `spectrum na64` 2 %: one response now."""
+    p = ev.DarkBremEvents(m_ap=0.01, eps=1e-4)
+    assert p.response == na64.RESPONSE and na64.RESPONSE.constant == 0.02
+    assert p.describe()["ecal_resolution"] == {"stochastic": 0.10, "constant": 0.02}
 
 
 # --- normalisation -----------------------------------------------------------------------------
@@ -321,7 +331,7 @@ def test_unweighted_distribution_matches_vegas_histogram(samples, name, obs):
 # --- unweighting bookkeeping --------------------------------------------------------------------
 def test_unweighting_true_accept_reject_and_overweights():
     p = ev.NuElectronEvents("pp", "sm")
-    run = ev.generate(p, 30_000, seed=5, unweighted=True, wmax_factor=0.3, block=8192, pilot=16384)
+    run = sampler.generate(p, 30_000, seed=5, unweighted=True, wmax_factor=0.3, block=8192, pilot=16384)
     arr, s = _collect(run)
     w = ak.to_numpy(arr.weight)
     over = w > 1
@@ -343,7 +353,7 @@ def test_unweighting_true_accept_reject_and_overweights():
 
 def test_weighted_zero_weight_trials_are_not_written():
     p = ev.MonophotonEvents("4S", m_ap=2.0, eps=1e-3, isr=True, mx2_window=(30.0, 36.0))
-    arr, s = _collect(ev.generate(p, 5_000, seed=3, block=4096))
+    arr, s = _collect(sampler.generate(p, 5_000, seed=3, block=4096))
     assert s["trials"] == 5_000 and s["events_written"] == len(arr) < 5_000
     assert np.all(ak.to_numpy(arr.weight) > 0)
 
@@ -366,22 +376,22 @@ def _equal(a, b):
 def test_same_seed_same_events_whatever_the_chunk(unweighted):
     p = ev.MonophotonEvents("3S", m_ap=1.0, eps=1e-3, isr=True, mx2_window=(-4.0, 36.0))
     n = 12_345
-    ref, s_ref = _collect(ev.generate(p, n, seed=21, unweighted=unweighted, block=4096))
+    ref, s_ref = _collect(sampler.generate(p, n, seed=21, unweighted=unweighted, block=4096))
     for chunk in (1_000, 4_096, 7_777, n):
-        run = ev.generate(p, n, seed=21, unweighted=unweighted, chunk=chunk, block=4096)
+        run = sampler.generate(p, n, seed=21, unweighted=unweighted, chunk=chunk, block=4096)
         parts = list(run)
         assert all(len(c) <= chunk for c in parts)
         arr = ak.concatenate(parts)
         _equal(arr, ref)
         assert run.summary()["sigma"] == s_ref["sigma"]
-    other, _ = _collect(ev.generate(p, n, seed=22, unweighted=unweighted, block=4096))
+    other, _ = _collect(sampler.generate(p, n, seed=22, unweighted=unweighted, block=4096))
     assert not np.array_equal(ak.to_numpy(other.E_gamma_cm), ak.to_numpy(ref.E_gamma_cm))
 
 
 def test_a_short_run_is_the_start_of_a_longer_one():
     p = ev.NuElectronEvents("7Be", "tmm", m_ap=1e-4)
-    long, _ = _collect(ev.generate(p, 9_000, seed=4, unweighted=True, block=2048))
-    short, _ = _collect(ev.generate(p, 3_000, seed=4, unweighted=True, block=2048, chunk=999))
+    long, _ = _collect(sampler.generate(p, 9_000, seed=4, unweighted=True, block=2048))
+    short, _ = _collect(sampler.generate(p, 3_000, seed=4, unweighted=True, block=2048, chunk=999))
     _equal(short, long[:3_000])
     assert np.array_equal(ak.to_numpy(long.event), np.arange(1, 9_001))
 
@@ -391,7 +401,7 @@ def test_memory_stays_at_one_chunk():
     import tracemalloc
 
     p = ev.NuElectronEvents("7Be", "sm")
-    run = ev.generate(p, 400_000, seed=1, unweighted=True, chunk=20_000, block=8192, pilot=8192)
+    run = sampler.generate(p, 400_000, seed=1, unweighted=True, chunk=20_000, block=8192, pilot=8192)
     run.prepare()
     tracemalloc.start()
     n = 0
@@ -410,12 +420,12 @@ def test_memory_stays_at_one_chunk():
 @pytest.mark.parametrize("n", [0, -5, 1.5, True])
 def test_bad_event_numbers(n):
     with pytest.raises(ParameterError):
-        ev.generate(ev.NuElectronEvents("pep", "sm"), n, seed=1)
+        sampler.generate(ev.NuElectronEvents("pep", "sm"), n, seed=1)
 
 
 def test_bad_parameters():
     with pytest.raises(ParameterError):
-        ev.generate(ev.NuElectronEvents("pep", "sm"), 10, seed=-1)
+        sampler.generate(ev.NuElectronEvents("pep", "sm"), 10, seed=-1)
     with pytest.raises(ParameterError, match="component"):
         ev.NuElectronEvents("9Li", "sm")
     with pytest.raises(ParameterError, match="kinematic limit"):
