@@ -465,8 +465,10 @@ def gamma_total(model: DarkSector, m=None):
 
 
 def br_invisible(gamma_inv, gamma_vis):
-    """BR_inv = Gamma_inv/(Gamma_inv + Gamma_vis) (accelerator.md 7.4), dimensionless; widths in GeV. Equals 1 when Gamma_vis = 0
-    (below 2 m_e the A' has no visible channel, so it is invisible even if stable).
+    """BR_inv = Gamma_inv/(Gamma_inv + Gamma_vis) (accelerator.md 7.4), dimensionless; widths in GeV.
+
+    Equals 1 when Gamma_vis = 0 (below 2 m_e the A' has no visible channel, so it is invisible even
+    if stable).
 
     >>> br_invisible(1.0, 3.0).item(), br_invisible(1e-15, 0.0).item()  # no visible channel: 1
     (0.25, 1.0)
