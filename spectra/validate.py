@@ -42,7 +42,7 @@ def check_range(
     ``lo``/``hi`` = None leave that side open to -inf/+inf; ``lo_open``/``hi_open`` exclude the
     end point; ``unit`` (e.g. ``"GeV"``) is only quoted in the message, the value is not converted.
     Source: the boundary-validation rule of ``shared/design.md``; physical ranges such as
-    0 <= eps <= 1 come from ``shared/physics/README.md`` section 3.1.
+    eps >= 0 come from ``shared/physics/README.md`` section 3.1.
 
     >>> check_range("eps", 0.5, 0.0, 1.0)
     0.5

@@ -91,11 +91,16 @@ def _public_class_attributes(cls):
 
 
 def test_module_lists_are_disjoint_and_complete():
-    """Every module of darktmm.spectra and darktmm.detectors is in exactly one of the two lists."""
+    """Every public module of darktmm.spectra and darktmm.detectors is in exactly one of the two lists.
+
+    A new module makes this fail until it is added to DOCUMENTED_MODULES (or, for now, to
+    NOT_YET_DOCUMENTED).
+    """
     seen = set()
     for layer in ("darktmm.spectra", "darktmm.detectors"):
         pkg = importlib.import_module(layer)
-        seen |= {i.name for i in pkgutil.iter_modules(pkg.__path__, prefix=layer + ".")}
+        names = (i.name for i in pkgutil.iter_modules(pkg.__path__, prefix=layer + "."))
+        seen |= {n for n in names if not n.rsplit(".", 1)[-1].startswith("_")}  # private modules are exempt
     assert not set(DOCUMENTED_MODULES) & set(NOT_YET_DOCUMENTED)
     assert set(DOCUMENTED_MODULES) | set(NOT_YET_DOCUMENTED) >= seen
 
