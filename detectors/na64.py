@@ -496,3 +496,39 @@ __all__ = [
     "describe",
     "etl_reference_pb",
 ]
+
+
+# --- one model point: expected signal (the ``spectrum na64`` command) --------------------------------
+@dataclass(frozen=True)
+class SignalSummary:
+    """Expected NA64 signal of one model point: efficiency, BR_inv, <P_inv>, decay length [m] and
+    N_sig = N_EOT x yield x efficiency x P_inv (events)."""
+
+    efficiency: float
+    br_inv: float
+    p_inv: float
+    decay_length_m: float
+    n_signal: float
+
+
+def signal_summary(
+    model, sp: NA64Spectra, *, efficiency=None, L_det_m=None, dataset: Dataset = DATASET
+) -> SignalSummary:
+    """The expected signal of ``model`` (a :class:`spectra.model.DarkSector`) from its spectra ``sp``.
+
+    P_inv = BR_inv + BR_vis exp(-L_det/l) (accelerator.md 7.5) is averaged over the true E_miss
+    (= E_A') spectrum above the cut; the yield includes the resonant positron annihilation when
+    ``sp`` has it. ``efficiency``: a number, or None for the default of :func:`eps_max`.
+    """
+    L = L_DET_M if L_det_m is None else check_range("L_det_m", L_det_m, 0.0, None, unit="m")
+    eff = _efficiency(efficiency, model.m_ap)
+    e, v, _ = sp.hists["E_miss_true"]
+    c = 0.5 * (e[1:] + e[:-1])
+    sel = (c > dataset.E_cut) & (v > 0)
+    if not np.any(sel):
+        sel = v >= 0
+    mu = model.mu_D_muB if np.any(model.mu_D_muB) else None
+    pf = p_inv_function(model.m_ap, c[sel], np.maximum(v[sel], 0) + 1e-300, L, model.gamma_dark, mu)
+    p_inv, br_inv, ell = pf.details(model.eps)
+    n_sig = dataset.n_eot * (sp.yield_signal + sp.yield_annihilation) * eff * p_inv
+    return SignalSummary(float(eff), float(br_inv), float(p_inv), float(ell), float(n_sig))

@@ -43,7 +43,7 @@ def test_spectrum_babar_json_and_root(tmp_path, capsys):
     assert h.values().sum() == pytest.approx(r3["sigma_acc_fb"], rel=3e-3)
     assert np.all(h.errors() >= 0)
     assert f["3S/MX2_folded"].member("fXaxis").member("fTitle") == "M_{X}^{2} [GeV^{2}]"
-    info = json.loads(bytes(f["runinfo"]["json"].array()[0]).decode())
+    info = json.loads(str(f["runinfo_json"]))
     assert info["command"] == "spectrum babar" and info["seed"] == 1
     # real ROOT reads the same file (must not skip in CI)
     ROOT = pytest.importorskip("ROOT") if not os.environ.get("CI") else __import__("ROOT")
@@ -136,8 +136,8 @@ def test_limit_na64_json_and_pyroot(tmp_path, capsys):
             "na64",
             "--masses",
             "1,10,100MeV",
-            "--eps-mu",
-            "1e-9",
+            "--mu-d",
+            "1e-9muB",
             "--out",
             str(out),
             "--json",
@@ -175,7 +175,7 @@ def test_limit_na64_json_and_pyroot(tmp_path, capsys):
         ["limit", "na64", "--masses", "10MeV", "--gamma-dark", "-1MeV"],  # negative width
         ["spectrum", "babar", "--m-ap", "1GeV", "--eps", "2"],  # eps > 1
         ["spectrum", "na64", "--m-ap", "10MeV", "--eps", "1.5"],
-        ["limit", "babar", "--masses", "1GeV", "--eps-mu", "-1"],
+        ["limit", "babar", "--masses", "1GeV", "--mu-d=-1muB"],
         ["spectrum", "babar", "--m-ap", "1GeV", "--resonance", "5S"],
     ],
 )

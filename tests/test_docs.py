@@ -38,6 +38,7 @@ DOCUMENTED_MODULES = (
     "darktmm.spectra.integrate",
     "darktmm.spectra.recoil",
     "darktmm.spectra.accel_mc",
+    "darktmm.spectra.kinematics",
     "darktmm.detectors.response",
     "darktmm.detectors.data",
     "darktmm.detectors.solar_data",
