@@ -94,8 +94,13 @@ class LinearPoissonModel:
         Gaussian gamma_b with variance sigma_b^2(theta) = sum_k theta_k^2 A_var_kb + fixed_var_b,
         profiled analytically bin by bin (:func:`_bb_solve`).
 
+    bilinear: optional list of (name_k, name_l, C_b) adding theta_k theta_l C_b to mu_b: a
+        multiplicative normalisation (exposure: theta_l = eta, C = A_k) or a first-order response
+        shift (C = d A_k / d p) of a floating template. The fit then uses the Gauss-Newton Hessian.
+
     The deviance (Baker-Cousins, plus the constraint penalties) is convex in theta without MC
-    errors and stays so to O(sigma_b^2/mu_b) with them.
+    errors and bilinear terms; it stays so to O(sigma_b^2/mu_b) with MC errors, and the bilinear
+    nuisances are small, constrained shifts.
 
     >>> m = LinearPoissonModel([[1.0, 1.0]], [5.0, 5.0], ["s"], [np.nan], [np.inf])
     >>> r = m.fit(np.array([7.0, 9.0]))   # MLE of s: 2 s + 10 = 16
@@ -103,7 +108,19 @@ class LinearPoissonModel:
     (3.0, True)
     """
 
-    def __init__(self, A, fixed, names, center, sigma, lower=None, scale=None, A_var=None, fixed_var=None):
+    def __init__(
+        self,
+        A,
+        fixed,
+        names,
+        center,
+        sigma,
+        lower=None,
+        scale=None,
+        A_var=None,
+        fixed_var=None,
+        bilinear=None,
+    ):
         self.A = np.asarray(A, dtype=float)
         self.fixed = np.asarray(fixed, dtype=float)
         self.names = list(names)
@@ -115,6 +132,9 @@ class LinearPoissonModel:
         self.scale = np.asarray(scale, dtype=float) if scale is not None else s
         self.A_var = None if A_var is None else np.asarray(A_var, dtype=float)
         self.fixed_var = None if fixed_var is None else np.asarray(fixed_var, dtype=float)
+        self.bilinear = [
+            (self.index(k), self.index(l), np.asarray(c, dtype=float)) for k, l, c in bilinear or ()
+        ]
 
     @property
     def has_mc_errors(self) -> bool:
@@ -125,7 +145,53 @@ class LinearPoissonModel:
 
     def expected(self, theta):
         """Expected counts per bin (without the MC nuisances, which vanish on Asimov data)."""
-        return np.asarray(theta) @ self.A + self.fixed
+        theta = np.asarray(theta)
+        mu = theta @ self.A + self.fixed
+        for k, l, c in self.bilinear:
+            mu = mu + theta[k] * theta[l] * c
+        return mu
+
+    def jacobian(self, theta) -> np.ndarray:
+        """d mu_b / d theta_k, shape (n_par, n_bins)."""
+        if not self.bilinear:
+            return self.A
+        J = self.A.copy()
+        for k, l, c in self.bilinear:
+            J[k] += theta[l] * c
+            J[l] += theta[k] * c
+        return J
+
+    def asimov(self, theta) -> tuple[np.ndarray, LinearPoissonModel]:
+        """The Asimov data set at ``theta`` (arXiv:1007.1727 Sec. 3.2): the expected counts, and a
+        copy of the model whose Gaussian constraints are centred on ``theta`` (the global
+        observables set to their fitted values), so that the Asimov fit returns ``theta`` itself.
+
+        >>> m = LinearPoissonModel([[1.0]], [0.0], ["b"], [5.0], [1.0])
+        >>> n, ma = m.asimov([7.0])
+        >>> float(n[0]), round(float(ma.fit(n).theta[0]), 6)
+        (7.0, 7.0)
+        """
+        import copy
+
+        theta = np.asarray(theta, dtype=float)
+        m = copy.copy(self)
+        m.center = np.where(np.isfinite(self.sigma), theta, self.center)
+        return self.expected(theta), m
+
+    def rescale(self, name: str, k: float) -> None:
+        """Re-express parameter ``name`` as theta' = theta / k (its template times k), in place.
+
+        Keeps the fit well scaled when a template is tiny (a heavy mediator); the bound 0, the
+        constraint and the MC variances follow.
+        """
+        i = self.index(name)
+        self.A[i] = self.A[i] * k
+        if self.A_var is not None:
+            self.A_var[i] = self.A_var[i] * k * k
+        self.center[i] /= k
+        self.sigma[i] /= k
+        self.lower[i] /= k
+        self.bilinear = [(a, b, c * k if i in (a, b) else c) for a, b, c in self.bilinear]
 
     def mc_variance(self, theta):
         """sigma_b^2(theta) of the Barlow-Beeston-lite nuisances [counts^2]; zeros without MC errors."""
@@ -145,6 +211,7 @@ class LinearPoissonModel:
     def _terms(self, theta, n):
         """Deviance, gradient and (Gauss-Newton) Hessian at theta."""
         mu = self.expected(theta)
+        J = self.jacobian(theta)
         pen, gpen, hpen = self._penalty(theta)
         if self.has_mc_errors:
             var = self.mc_variance(theta)
@@ -157,7 +224,7 @@ class LinearPoissonModel:
                 dvar = np.where(var > 0, -((x - mu) ** 2) / var**2, 0.0)  # d f_b / d var_b
                 w = np.where(var > 0, 2.0 * n / (xs * (2.0 * xs + var - mu)), 2.0 * n / xs**2)
             dev = float(2.0 * np.sum(x - n + xlogy(n, n) - xlogy(n, xs)) + np.sum(gam2)) + pen
-            g = 2.0 * self.A @ (1.0 - n / xs) + gpen
+            g = 2.0 * J @ (1.0 - n / xs) + gpen
             if self.A_var is not None:
                 g = g + 2.0 * theta * (self.A_var @ dvar)
         else:
@@ -165,9 +232,9 @@ class LinearPoissonModel:
                 return math.inf, None, None
             xs = np.maximum(mu, 1e-300)
             dev = float(2.0 * np.sum(mu - n + xlogy(n, n) - xlogy(n, xs))) + pen
-            g = 2.0 * self.A @ (1.0 - n / xs) + gpen
+            g = 2.0 * J @ (1.0 - n / xs) + gpen
             w = 2.0 * n / xs**2
-        H = (self.A * w) @ self.A.T + np.diag(hpen)
+        H = (J * w) @ J.T + np.diag(hpen)
         return dev, g, H
 
     def deviance(self, theta, n) -> float:
@@ -202,6 +269,10 @@ class LinearPoissonModel:
 
     def _newton(self, n, theta, free, maxit=100) -> FitResult:
         lo = self.lower
+        # the deviance is a sum of terms of size ~n_b: its rounding is ~1e-16 sum(n); stop when the
+        # Newton decrement (the predicted decrease) is 10x that
+        scale = 1.0 + float(np.sum(n))
+        tol = 1e-15 * scale
         f, g, H = self._terms(theta, n)
         if not math.isfinite(f):  # start outside the support: move the floats to their nominal values
             theta = np.where(
@@ -209,33 +280,49 @@ class LinearPoissonModel:
             )
             f, g, H = self._terms(theta, n)
         for it in range(1, maxit + 1):
-            at_bound = free & (theta <= lo) & (g > 0)
-            work = free & ~at_bound
-            if not work.any():
-                return FitResult(theta, f, True, it)
-            gw = g[work]
-            Hw = H[np.ix_(work, work)]
-            d = np.sqrt(np.maximum(np.diag(Hw), 1e-300))
-            Hs = Hw / np.outer(d, d) + 1e-12 * np.eye(len(d))
-            try:
-                step = -np.linalg.solve(Hs, gw / d) / d
-            except np.linalg.LinAlgError:
-                step = -gw / d**2
+            work = free & ~((theta <= lo) & (g > 0))
+            while True:
+                if not work.any():
+                    return FitResult(theta, f, True, it)
+                gw = g[work]
+                Hw = H[np.ix_(work, work)]
+                d = np.sqrt(np.maximum(np.diag(Hw), 1e-300))
+                Hs = Hw / np.outer(d, d) + 1e-12 * np.eye(len(d))
+                try:
+                    step = -np.linalg.solve(Hs, gw / d) / d
+                except np.linalg.LinAlgError:
+                    step = -gw / d**2
+                # a parameter on its bound that the step would push out is held there too, so that
+                # the step is feasible for small t and Armijo's predicted decrease is the true one
+                out = np.zeros_like(work)
+                out[work] = (theta[work] <= lo[work]) & (step < 0)
+                if not out.any():
+                    break
+                work = work & ~out
             decrement = -float(gw @ step)
-            if decrement < 1e-14 * max(1.0, abs(f)):
-                return FitResult(theta, f, True, it)
+            if decrement < tol:
+                # converged on the working set; a bounded parameter held above that still wants to
+                # grow (g < 0) gets a coordinate step, otherwise the KKT conditions hold
+                held = free & ~work & (theta <= lo) & (g < 0)
+                if not held.any():
+                    return FitResult(theta, f, True, it)
+                full = np.where(held, -g / np.maximum(np.diag(H), 1e-300), 0.0)
+                decrement = -float(g @ full)
+                if decrement < tol:
+                    return FitResult(theta, f, True, it)
+            else:
+                full = np.zeros_like(theta)
+                full[work] = step
             t = 1.0
-            full = np.zeros_like(theta)
-            full[work] = step
             while True:
                 trial = np.where(free, np.maximum(theta + t * full, lo), theta)
                 f_new, g_new, H_new = self._terms(trial, n)
                 if math.isfinite(f_new) and f_new <= f - 1e-4 * t * decrement:
                     break
                 t *= 0.5
-                if t < 1e-10:
-                    # no progress along the Newton direction: converged to rounding
-                    return FitResult(theta, f, decrement < 1e-8 * max(1.0, abs(f)), it)
+                if t < 1e-6:
+                    # no progress along a descent direction: the decrease is below rounding
+                    return FitResult(theta, f, decrement < 1e-6 * scale, it)
             theta, f, g, H = trial, f_new, g_new, H_new
         return FitResult(theta, f, False, maxit)
 
@@ -435,33 +522,42 @@ class Band:
 
 
 def band_multipliers(
-    method: str = "profile", *, cl: float = 0.9, delta: float = DELTA_90
+    method: str = "profile", *, cl: float = 0.9, delta: float = DELTA_90, offset: float = 0.0
 ) -> tuple[float, ...]:
     """sqrt(q_A) at each band edge N = -2..2: the edge theta_N solves q_A(theta_N) = k_N^2.
 
-    Asymptotically (Wald, arXiv:1007.1727 Sec. 3) theta_hat ~ N(0, sigma) under the background
-    and q_A(theta) = theta^2/sigma^2 (Eq. (29)-(32): sigma_A from the Asimov data set). The N-sigma
-    quantile of the limit is the limit for theta_hat = N sigma:
+    Asymptotically (Wald, arXiv:1007.1727 Sec. 3) theta_hat ~ N(theta_A, sigma) in the
+    background-only ensemble, and the Asimov statistic is q_A(theta) = (theta - theta_A)^2/sigma^2
+    (Eqs. (29)-(32): sigma_A from the Asimov data set; theta_A = 0 for a standard Asimov data set,
+    ``offset`` = theta_A/sigma otherwise). The N-sigma quantile of the limit is the limit for
+    theta_hat = theta_A + N sigma:
 
-    * ``"profile"``: limit where q~ = delta with theta >= 0 (Eq. (16)). For theta_hat = N sigma >= 0,
+    * ``"profile"``: limit where q~ = delta with theta >= 0 (Eq. (16)). For theta_hat >= 0,
       q~ = (theta - theta_hat)^2/sigma^2, so k_N = N + Z with Z = sqrt(delta) (the band of
-      Eqs. (88)-(89)). For N < 0 the boundary binds: theta_hat is replaced by 0 in the denominator
-      of lambda~ (Eq. (10)), q~ = (theta^2 - 2 theta theta_hat)/sigma^2, and the limit is
-      sigma (N + sqrt(N^2 + Z^2)). So the lower edges are pushed up, never to zero
-      (k_-2 = 0.59, k_-1 = 0.93 for delta = 2.71), and the order m2 < m1 < median is strict.
+      Eqs. (88)-(89)). For theta_hat < 0 the boundary binds: theta_hat is replaced by 0 in the
+      denominator of lambda~ (Eq. (10)), q~ = (theta^2 - 2 theta theta_hat)/sigma^2, and the
+      limit is theta_hat + sqrt(theta_hat^2 + Z^2 sigma^2), i.e. k_N = N + sqrt((offset + N)^2 + Z^2).
+      So the lower edges are pushed up, never to zero (k_-2 = 0.59, k_-1 = 0.93 for
+      delta = 2.71, offset 0), and the order m2 < m1 < median is strict: no edge is clipped.
     * ``"cls"``: CLs = p_{s+b}/(1 - p_b) = alpha = 1 - cl (Read 2002) with the asymptotic
       q~ distributions (arXiv:1007.1727 Sec. 3.7): for theta_hat = N sigma, p_{s+b} =
       Phi(N - sqrt(q_A)) and 1 - p_b = Phi(N) on both sides of the boundary, so
-      k_N = N + Phi^-1(1 - alpha Phi(N)) (k_0 = 1.645 at 90 %, the profile median).
+      k_N = N + Phi^-1(1 - alpha Phi(N)) (k_0 = 1.645 at 90 %, the profile median). With an
+      offset this holds where theta_hat >= 0 and is used unchanged below.
 
     >>> [round(k, 3) for k in band_multipliers()]
     [0.59, 0.926, 1.646, 2.646, 3.646]
     >>> [round(k, 3) for k in band_multipliers("cls")]
     [0.837, 1.148, 1.645, 2.378, 3.295]
+    >>> [round(k, 3) for k in band_multipliers(offset=3.0)]   # far from the boundary: N + Z
+    [-0.354, 0.646, 1.646, 2.646, 3.646]
     """
     if method == "profile":
         z = math.sqrt(delta)
-        return tuple(float(N + z) if N >= 0 else float(N + math.sqrt(N * N + z * z)) for N in BAND_N)
+        return tuple(
+            float(N + z) if offset + N >= 0 else float(N + math.sqrt((offset + N) ** 2 + z * z))
+            for N in BAND_N
+        )
     if method == "cls":
         alpha = 1.0 - cl
         return tuple(float(N + ndtri(1.0 - alpha * norm.cdf(N))) for N in BAND_N)
@@ -476,6 +572,7 @@ def asimov_band(
     cl: float = 0.9,
     delta: float = DELTA_90,
     theta0: float = 1.0,
+    theta_hat_A: float = 0.0,
 ) -> Band:
     """Expected limit on theta >= 0 and its +-1, +-2 sigma band from the Asimov approximation.
 
@@ -486,12 +583,17 @@ def asimov_band(
     exactly (Gaussian likelihoods, :func:`quadratic_chi2_limit`).
 
     Each edge solves q_A(theta_N) = k_N^2 with k_N from :func:`band_multipliers`, i.e. it uses
-    sigma_A(theta_N) = theta_N/sqrt(q_A(theta_N)) at the edge itself (Eq. (31)), which absorbs the
-    theta dependence of sigma that a single sigma_A would miss. ``theta0`` is a first guess of the
-    scale of theta (the bracket starts there).
+    sigma_A(theta_N) = (theta_N - theta_hat_A)/sqrt(q_A(theta_N)) at the edge itself (Eq. (31)),
+    which absorbs the theta dependence of sigma that a single sigma_A would miss. ``theta0`` is a
+    first guess of the scale of theta (the bracket starts there).
 
-    The theta >= 0 boundary: with q~ every k_N > 0, so every edge is strictly positive and the
-    order m2 < m1 < median < p1 < p2 holds; no edge is clipped.
+    ``theta_hat_A``: the best fit on the Asimov data, 0 for a standard Asimov set. It is > 0
+    when the Gaussian constraints stay at their nominal centres while the data are the expectation
+    at the fitted nuisances (Borexino's ``asimov="nominal"``); q_A is then 0 up to theta_hat_A and
+    the boundary correction of the lower edges uses offset = theta_hat_A/sigma_A(median).
+
+    The theta >= 0 boundary: with q~ every k_N > 0 at zero offset, so every edge is strictly
+    positive and the order m2 < m1 < median < p1 < p2 holds; no edge is clipped.
 
     Counting experiment, b = 100 expected, Asimov n = b: q_A(s) = 2[s - b ln(1 + s/b)]
 
@@ -502,23 +604,29 @@ def asimov_band(
     >>> [round(v, 3) for v in asimov_band(sigma_A=1.0).as_tuple()]
     [0.59, 0.926, 1.646, 2.646, 3.646]
     """
-    ks = band_multipliers(method, cl=cl, delta=delta)
     if sigma_A is not None:
         if q_asimov is not None:
             raise ValueError("asimov_band: give q_asimov or sigma_A, not both")
         if not sigma_A > 0:
             raise ValueError(f"asimov_band: sigma_A = {sigma_A!r} must be > 0")
-        return Band(*(k * sigma_A for k in ks))
+        ks = band_multipliers(method, cl=cl, delta=delta, offset=theta_hat_A / sigma_A)
+        return Band(*(theta_hat_A + k * sigma_A for k in ks))
     if q_asimov is None:
         raise ValueError("asimov_band: give q_asimov (a callable) or sigma_A")
-    # solve from the median outwards so that each root-find starts near its answer
-    out = {}
-    med = _solve_increasing(q_asimov, ks[2] ** 2, theta0)
-    out[2] = med
+    # the median first (it fixes sigma_A for the offset), then outwards from it
+    k0 = band_multipliers(method, cl=cl, delta=delta)[2]
+    med = _solve_increasing(q_asimov, k0**2, max(theta0, theta_hat_A))
+    offset = 0.0
+    if theta_hat_A > 0 and math.isfinite(med):
+        offset = theta_hat_A / ((med - theta_hat_A) / k0)
+    ks = band_multipliers(method, cl=cl, delta=delta, offset=offset)
+    out = {2: med}
     for i in (1, 0, 3, 4):
-        out[i] = _solve_increasing(
-            q_asimov, ks[i] ** 2, med * ks[i] / ks[2] if math.isfinite(med) else theta0
-        )
+        guess = theta_hat_A + (med - theta_hat_A) * ks[i] / k0 if math.isfinite(med) else theta0
+        if ks[i] <= 0:  # an edge below the Asimov best fit, where q~ = 0: linear in sigma_A(median)
+            out[i] = max(guess, 0.0)
+        else:
+            out[i] = _solve_increasing(q_asimov, ks[i] ** 2, max(guess, 1e-12))
     return Band(*(out[i] for i in range(5)))
 
 
