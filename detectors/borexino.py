@@ -40,6 +40,7 @@ from darktmm.detectors.stats import (
     asimov_band,
     chi2_rates,
     cls_upper_limit,
+    conditional_width_ratio,
     quadratic_chi2_limit,
     upper_limit,
 )
@@ -703,7 +704,12 @@ def spectral_limit_from_templates(
         else:
             asimov_n, asimov_model = model.asimov(null.theta)
         asimov_scan = ProfileScan(asimov_model, asimov_n, "s")
-        band_s = asimov_band(asimov_scan.q, method=method_cl, theta_hat_A=asimov_scan.theta_hat)
+        # "nominal": the counts alone fluctuate, so theta_hat spreads by sigma_cond < sigma_A
+        ratio = conditional_width_ratio(model, null.theta, "s") if asimov == "nominal" else 1.0
+        band_s = asimov_band(
+            asimov_scan.q, method=method_cl, theta_hat_A=asimov_scan.theta_hat, width_ratio=ratio
+        )
+        info["band_width_ratio"] = ratio
         info["theta_hat_asimov_s"] = asimov_scan.theta_hat * k
         band = band_s.map(to_mu)
         info["band_s"] = band_s.as_dict()
