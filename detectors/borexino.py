@@ -433,9 +433,20 @@ SYSTEMATIC_PRIORS = {
 }
 
 
-def priors(treatment: str = "ssm", systematics: bool = False) -> dict:
+def _systematic_names(systematics) -> tuple[str, ...]:
+    """True: all of :data:`SYSTEMATIC_PRIORS`; False/None: none; else the names given."""
+    if systematics is True:
+        return tuple(SYSTEMATIC_PRIORS)
+    names = tuple(systematics or ())
+    for name in names:
+        if name not in SYSTEMATIC_PRIORS:
+            raise ParameterError(f"systematics: {name!r} unknown; choose from {list(SYSTEMATIC_PRIORS)}")
+    return names
+
+
+def priors(treatment: str = "ssm", systematics=False) -> dict:
     """Every Gaussian prior of the spectral fit as {name: {center, sigma, unit, source}}, for
-    ``describe()`` and the output metadata (sigma = inf: free).
+    ``describe()`` and the output metadata (sigma None: free, no constraint).
 
     >>> p = priors("ssm", systematics=True)
     >>> p["pp"]["sigma"], round(p["exposure"]["sigma"], 4)
@@ -450,10 +461,14 @@ def priors(treatment: str = "ssm", systematics: bool = False) -> dict:
         "7Be": Prior(be_c, be_s, "cpd/100t", src),
         **NUISANCE_PRIORS,
     }
-    if systematics:
-        out |= SYSTEMATIC_PRIORS
+    out |= {k: SYSTEMATIC_PRIORS[k] for k in _systematic_names(systematics)}
     return {
-        k: {"center": v.center, "sigma": float(v.sigma), "unit": v.unit, "source": v.source}
+        k: {
+            "center": v.center,
+            "sigma": float(v.sigma) if np.isfinite(v.sigma) else None,
+            "unit": v.unit,
+            "source": v.source,
+        }
         for k, v in out.items()
     }
 
@@ -463,6 +478,8 @@ _RESPONSE_PARAMS = {
     "response_offset": "offset",
     "response_sigma_coeff": "sigma_coeff",
 }
+#: Central-difference steps of :func:`response_derivatives` (0.1 of each prior width).
+_RESPONSE_STEPS = {"response_scale": 5e-4, "response_offset": 3e-4 * MEV, "response_sigma_coeff": 3e-4 * MEV}
 
 
 def response_derivatives(
@@ -471,7 +488,7 @@ def response_derivatives(
     """d(folded spectrum)/d p for p = scale, offset, sigma_coeff [cpd/100 t per bin per unit p].
 
     The true-recoil histogram of ``spec`` is refolded, piecewise constant over ``sub`` sub-bins of
-    each true bin, at p +- h (central difference, h = 1e-3 of the prior width scale); the
+    each true bin, at p +- h (central difference, h = 0.1 of the prior width); the
     piecewise-constant error cancels in the difference to first order. First-order template
     morphing (a linear shape systematic, as HistFactory's histosys, Cranmer et al. CERN-OPEN-2012-016).
 
@@ -497,7 +514,7 @@ def response_derivatives(
     out = {}
     for name, attr in _RESPONSE_PARAMS.items():
         p0 = getattr(response, attr)
-        h = 0.1 * SYSTEMATIC_PRIORS[name].sigma
+        h = _RESPONSE_STEPS[name]
         up = dataclasses.replace(response, **{attr: p0 + h}).matrix(T, spec.folded_edges) @ w
         dn = dataclasses.replace(response, **{attr: p0 - h}).matrix(T, spec.folded_edges) @ w
         out[name] = (up - dn) / (2.0 * h)
@@ -512,7 +529,7 @@ def build_model(
     treatment="ssm",
     *,
     mc_errors: bool = True,
-    systematics: bool = False,
+    systematics=False,
 ) -> LinearPoissonModel:
     """The LinearPoissonModel of section 7: rates of pp, 7Be, pep, CNO [cpd/100 t]; background
     scale factors relative to Borexino's fit; the TMM strength s = (mu/MU_REF)^2 last.
@@ -520,7 +537,7 @@ def build_model(
     ``mc_errors``: each bin's VEGAS error of the Monte Carlo templates (solar, 8B + hep, TMM)
     enters as a Barlow-Beeston-lite nuisance (``LinearPoissonModel(A_var=...)``).
     ``systematics``: add the nuisances of :data:`SYSTEMATIC_PRIORS` (exposure, response), between
-    the backgrounds and s.
+    the backgrounds and s: True for all of them, or an iterable of their names.
     """
     if treatment not in TREATMENTS:
         raise ParameterError(f"treatment = {treatment!r}; choose from {sorted(TREATMENTS)}")
@@ -549,20 +566,24 @@ def build_model(
     fixed_var = per_rate_var["8B"] * B8_RATE**2 + (sm["hep"].folded_err * ex) ** 2
     sig = sum(tmm[c].folded for c in SOLAR) * ex if tmm is not None else None
     bilinear = []
-    if systematics:
+    sys_names = _systematic_names(systematics)
+    if sys_names:
         import dataclasses
 
         # the Monte Carlo parts scale with (1 + eta) and shift with the response: bilinear terms
         # with the rate parameters and s, linear terms for the fixed 8B + hep part
         mc_parts = {"pp": ("pp",), "7Be": ("7Be",), "pep": ("pep",), "CNO": CNO}
-        deriv = {c: response_derivatives(sm[c]) for c in SOLAR}
+        deriv = {}
+        if set(sys_names) & set(_RESPONSE_PARAMS):
+            deriv = {c: response_derivatives(sm[c]) for c in SOLAR}
         dsig = None
-        if tmm is not None:
+        if tmm is not None and deriv:
             tot = dataclasses.replace(
                 tmm[SOLAR[0]], true=sum(tmm[c].true for c in SOLAR), folded=sum(tmm[c].folded for c in SOLAR)
             )
             dsig = response_derivatives(tot)
-        for name, p in SYSTEMATIC_PRIORS.items():
+        for name in sys_names:
+            p = SYSTEMATIC_PRIORS[name]
             names.append(name)
             center.append(p.center)
             sigma.append(p.sigma)
@@ -662,7 +683,7 @@ def spectral_limit_from_templates(
     *,
     method_cl: str = "profile",
     mc_errors: bool = True,
-    systematics: bool = False,
+    systematics=False,
     asimov: str = "nominal",
 ) -> LimitPoint:
     """90 % CL upper limit on eps*mu_eff [mu_B] from the spectral fit, with the Asimov band.
@@ -679,7 +700,7 @@ def spectral_limit_from_templates(
         "treatment": treatment,
         "method_cl": method_cl,
         "mc_errors": mc_errors,
-        "systematics": systematics,
+        "systematics": list(_systematic_names(systematics)),
     }
     # rescale the signal template to ~1000 events so that s is O(1) at every mass (a heavy A'
     # suppresses the rate by (m_A'^2/2 m_e T)^2, many orders of magnitude)
@@ -833,7 +854,7 @@ def limit(
     progress=None,
     method_cl: str = "profile",
     mc_errors: bool = True,
-    systematics: bool = False,
+    systematics=False,
 ):
     """Upper limits on eps*mu_eff [mu_B] at each m_A' [GeV], each with its Asimov band.
 
@@ -852,9 +873,8 @@ def limit(
     _check_method_cl(method_cl)
     info = {"method": method, "treatment": treatment, "rtol": rtol, "method_cl": method_cl}
     if method == "spectral":
-        info |= {"mc_errors": mc_errors, "systematics": systematics}
-        if systematics:
-            info["priors"] = priors(treatment, systematics=True)
+        info |= {"mc_errors": mc_errors, "systematics": list(_systematic_names(systematics))}
+        info["priors"] = priors(treatment, systematics=systematics)
     pts = []
     if method == "rates":
         for m in masses:

@@ -222,7 +222,9 @@ class LinearPoissonModel:
             with np.errstate(divide="ignore", invalid="ignore"):
                 gam2 = np.where(var > 0, (x - mu) ** 2 / var, 0.0)
                 dvar = np.where(var > 0, -((x - mu) ** 2) / var**2, 0.0)  # d f_b / d var_b
-                w = np.where(var > 0, 2.0 * n / (xs * (2.0 * xs + var - mu)), 2.0 * n / xs**2)
+                w = np.where(
+                    n > 0, np.where(var > 0, 2.0 * n / (xs * (2.0 * xs + var - mu)), 2.0 * n / xs**2), 0.0
+                )
             dev = float(2.0 * np.sum(x - n + xlogy(n, n) - xlogy(n, xs)) + np.sum(gam2)) + pen
             g = 2.0 * J @ (1.0 - n / xs) + gpen
             if self.A_var is not None:
@@ -233,7 +235,7 @@ class LinearPoissonModel:
             xs = np.maximum(mu, 1e-300)
             dev = float(2.0 * np.sum(mu - n + xlogy(n, n) - xlogy(n, xs))) + pen
             g = 2.0 * J @ (1.0 - n / xs) + gpen
-            w = 2.0 * n / xs**2
+            w = np.divide(2.0 * n, xs**2, out=np.zeros_like(xs), where=n > 0)
         H = (J * w) @ J.T + np.diag(hpen)
         return dev, g, H
 
@@ -286,7 +288,10 @@ class LinearPoissonModel:
                     return FitResult(theta, f, True, it)
                 gw = g[work]
                 Hw = H[np.ix_(work, work)]
-                d = np.sqrt(np.maximum(np.diag(Hw), 1e-300))
+                # a direction without curvature (a template seen only by empty bins) gets a large
+                # but finite step; the projection onto the bound stops it
+                hd = np.diag(Hw)
+                d = np.sqrt(np.maximum(hd, 1e-12 * max(float(hd.max()), 1e-300)))
                 Hs = Hw / np.outer(d, d) + 1e-12 * np.eye(len(d))
                 try:
                     step = -np.linalg.solve(Hs, gw / d) / d
