@@ -145,7 +145,7 @@ def _smear_nodes(rel_sigma: float, n: int = 48):
     x, w = np.polynomial.hermite_e.hermegauss(n)
     k = 1.0 + rel_sigma * x
     w = np.where(k > 0, w, 0.0)
-    return k, w / w.sum()
+    return np.maximum(k, 0.0), w / w.sum()
 
 
 def cls_counting(s, n_obs: int, b: float = 0.0, rel_sigma: float = 0.0) -> float:
