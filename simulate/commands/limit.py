@@ -62,6 +62,13 @@ SCHEMA = Schema(
             "masses": _masses("borexino"),
             "method": Key("str", "auto", "auto | spectral | rates", choices=("auto", "spectral", "rates")),
             "treatment": Key("str", "ssm", "pp/7Be priors: ssm | ga | free", choices=("ssm", "ga", "free")),
+            "cl_method": Key(
+                "str",
+                "profile",
+                "profile (one-sided, -2 Delta ln L = 2.71) or cls",
+                choices=("profile", "cls"),
+            ),
+            "systematics": Key("bool", False, "exposure and response uncertainties as nuisances"),
             "rtol": Key("float", 1e-3, "per-bin MC precision target", lo=1e-5, hi=0.5),
         },
         "babar": _accelerator_keys("babar", _babar_l_det),
@@ -70,12 +77,15 @@ SCHEMA = Schema(
             "efficiency": Key(
                 "float",
                 None,
-                "signal efficiency (default: the calibrated NA64 value)",
+                "flat signal efficiency (default: NA64's mass-dependent effective efficiency)",
                 lo=0.0,
                 hi=1.0,
                 lo_open=True,
             ),
-            "annihilation": Key("bool", False, "add resonant e+ e- -> A' of shower positrons"),
+            "annihilation": Key("bool", True, "resonant e+ e- -> A' of shower positrons on bound electrons"),
+            "systematics": Key(
+                "bool", True, "EOT and efficiency uncertainties as nuisances (Cousins-Highland)"
+            ),
             "rtol": Key("float", 1e-3, "MC precision of the yields", lo=1e-5, hi=0.5),
         },
     },
@@ -135,6 +145,8 @@ def _borexino(cfg) -> LimitTable:
         treatment=o["treatment"],
         rtol=o["rtol"],
         seed=cfg["seed"],
+        method_cl=o["cl_method"],
+        systematics=o["systematics"],
         progress=bar.update if bar else None,
     )
     if bar:
@@ -303,6 +315,7 @@ def _na64(cfg) -> LimitTable:
         L_det_m=o["l_det"],
         efficiency=o["efficiency"],
         annihilation=o["annihilation"],
+        systematics=o["systematics"],
         rtol=o["rtol"],
         seed=cfg["seed"],
         progress=bar.update if bar else None,
@@ -313,8 +326,17 @@ def _na64(cfg) -> LimitTable:
         "Y1_per_eot": np.array([p.extra.get("Y1_brem_per_eot", math.nan) for p in pts]),
         "Y1_annihilation_per_eot": np.array([p.extra.get("Y1_annihilation_per_eot", math.nan) for p in pts]),
         "efficiency": np.array([p.extra.get("efficiency", math.nan) for p in pts]),
+        **{
+            k: np.array([p.extra.get(k, math.nan) for p in pts])
+            for k in ("expected_m2", "expected_m1", "expected", "expected_p1", "expected_p2")
+        },
     }
     titles = {
+        "expected": "median expected 90% CL limit on eps (Poisson background expectation) [1]",
+        **{
+            f"expected_{b}": f"expected limit on eps, {b[0] == 'm' and '-' or '+'}{b[1]} sigma edge of the band [1]"
+            for b in ("m2", "m1", "p1", "p2")
+        },
         "Y1_per_eot": "dark-brem yield per EOT per eps^2, E_miss,rec > 50 GeV [1]",
         "Y1_annihilation_per_eot": "resonant annihilation yield per EOT per eps^2 [1]",
         "efficiency": "signal efficiency used [1]",

@@ -77,7 +77,7 @@ SCHEMA = Schema(
                 hi=1.0,
                 lo_open=True,
             ),
-            "annihilation": Key("bool", False, "add resonant e+ e- -> A' of shower positrons"),
+            "annihilation": Key("bool", True, "resonant e+ e- -> A' of shower positrons on bound electrons"),
         },
     },
 )
