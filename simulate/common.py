@@ -64,6 +64,39 @@ def run_keys(
     return keys
 
 
+def detector_default(module: str, attr: str):
+    """A lazy default: ``darktmm.detectors.<module>.<attr>``, read when needed (the detector module,
+    the one home of its numbers, is imported at run time only, so the parser starts fast)."""
+
+    def get():
+        import importlib
+
+        obj = importlib.import_module(f"darktmm.detectors.{module}")
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    return get
+
+
+def dark_photon_keys(l_det, *, m_ap: float | None = None, eps: float | None = None) -> dict:
+    """The A' model options shared by the accelerator experiments (spectrum, limit, generate):
+    m_A' and eps (when the command takes one point), mu_D, Gamma_dark and the detector length."""
+    from darktmm.simulate.cards import Key
+
+    keys = {}
+    if m_ap is not None:
+        keys["m_ap"] = Key("energy", m_ap, "dark-photon mass m_A' with unit", lo=0.0)
+    if eps is not None:
+        keys["eps"] = Key("float", eps, "kinetic mixing eps", lo=0.0, hi=1.0)
+    keys["mu_d"] = Key("moment", 0.0, "dark TMM scale mu_D, flavour blind, with unit (e.g. 1e-9muB)", lo=0.0)
+    keys["gamma_dark"] = Key("energy", 0.0, "extra invisible A' width with unit", lo=0.0)
+    keys["l_det"] = Key(
+        "length", l_det, "detector length for P_inv, with unit (default: the detector's)", lo=0.0
+    )
+    return keys
+
+
 def add_cli_only(parser, *, card: bool = True, force: bool = True) -> None:
     """``--card`` and ``--force``: options of the command line only (never read from a card)."""
     if card:

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from darktmm.simulate import common
 from darktmm.simulate.cards import Key, Schema
-from darktmm.simulate.commands.spectrum import _babar_l_det, _na64_l_det
 
 PROCESSES = {
     "borexino": "solar nu e -> nu e in Borexino (SM or dark TMM), weights in cpd/100 t",
@@ -43,54 +42,6 @@ def _sampler(attr, factor=1):
         return factor * getattr(sampler, attr)
 
     return get
-
-
-def _solar():
-    from darktmm.detectors.borexino import SOLAR
-
-    return SOLAR
-
-
-def _resonances():
-    from darktmm.detectors import babar
-
-    return tuple(babar.RESONANCES)
-
-
-def _z_window():
-    from darktmm.detectors import babar
-
-    return babar.REGIONS["LowM"].z
-
-
-def _na64(attr):
-    def get():
-        from darktmm.detectors import na64
-
-        return {
-            "e0": na64.DATASET.E0,
-            "e_cut": na64.DATASET.E_cut,
-            "t_x0": na64.DATASET.T_X0,
-            "ecal_stochastic": na64.RESPONSE.stochastic,
-            "ecal_constant": na64.RESPONSE.constant,
-        }[attr]
-
-    return get
-
-
-def _accelerator(m_ap, eps, l_det) -> dict:
-    return {
-        "m_ap": Key("energy", m_ap, "dark-photon mass with unit", lo=0.0),
-        "eps": Key("float", eps, "kinetic mixing", lo=0.0, hi=1.0),
-        "mu_d": Key("moment", 0.0, "dark TMM scale mu_D, flavour blind, with unit", lo=0.0),
-        "gamma_dark": Key("energy", 0.0, "extra invisible A' width with unit", lo=0.0),
-        "l_det": Key(
-            "length",
-            l_det,
-            "detector length for the escape flag, with unit (default: the detector's)",
-            lo=0.0,
-        ),
-    }
 
 
 SCHEMA = Schema(
@@ -128,7 +79,9 @@ SCHEMA = Schema(
             "compression": Key("str", "lz4", "ROOT compression: lz4 or zstd, optionally :level"),
         },
         "borexino": {
-            "component": Key("str", "7Be", "solar component", choices=_solar),
+            "component": Key(
+                "str", "7Be", "solar component", choices=common.detector_default("borexino", "SOLAR")
+            ),
             "kind": Key("str", "sm", "sm or tmm", choices=("sm", "tmm")),
             "m_ap": Key("energy", 0.0, "dark-photon mass with unit (TMM)", lo=0.0),
             "eps_mu_eff": Key(
@@ -138,11 +91,13 @@ SCHEMA = Schema(
             "t_max": Key("energy", 20e-3, "highest recoil kinetic energy T", lo=0.0, lo_open=True),
         },
         "babar": {
-            "resonance": Key("str", "3S", "Upsilon resonance", choices=_resonances),
-            **_accelerator(1.0, 1e-3, _babar_l_det),
+            "resonance": Key(
+                "str", "3S", "Upsilon resonance", choices=common.detector_default("babar", "RESONANCES")
+            ),
+            **common.dark_photon_keys(common.detector_default("babar", "L_DET_M"), m_ap=1.0, eps=1e-3),
             "z_window": Key(
                 "pair",
-                _z_window,
+                lambda: common.detector_default("babar", "REGIONS")()["LowM"].z,
                 "photon acceptance lo,hi in cos(theta*) (default: BaBar LowM; --z-window=-0.4,0.6)",
             ),
             "mx2_window": Key(
@@ -153,26 +108,37 @@ SCHEMA = Schema(
             "frame": Key("str", "lab", "cm or lab (PEP-II boost)", choices=("cm", "lab")),
         },
         "na64": {
-            **_accelerator(0.01, 1e-4, _na64_l_det),
-            "e0": Key("energy", _na64("e0"), "beam energy with unit (default: NA64's)", lo=0.0, lo_open=True),
-            "e_cut": Key("energy", _na64("e_cut"), "minimum A' energy with unit (default: NA64's)", lo=0.0),
+            **common.dark_photon_keys(common.detector_default("na64", "L_DET_M"), m_ap=0.01, eps=1e-4),
+            "e0": Key(
+                "energy",
+                common.detector_default("na64", "DATASET.E0"),
+                "beam energy with unit (default: NA64's)",
+                lo=0.0,
+                lo_open=True,
+            ),
+            "e_cut": Key(
+                "energy",
+                common.detector_default("na64", "DATASET.E_cut"),
+                "minimum A' energy with unit (default: NA64's)",
+                lo=0.0,
+            ),
             "t_x0": Key(
                 "float",
-                _na64("t_x0"),
+                common.detector_default("na64", "DATASET.T_X0"),
                 "active-target thickness in radiation lengths X0 (default: NA64's)",
                 lo=0.0,
                 lo_open=True,
             ),
             "ecal_stochastic": Key(
                 "float",
-                _na64("ecal_stochastic"),
+                common.detector_default("na64", "RESPONSE.stochastic"),
                 "ECAL sigma_E/E stochastic term a/sqrt(E/GeV) (default: NA64's)",
                 lo=0.0,
                 hi=1.0,
             ),
             "ecal_constant": Key(
                 "float",
-                _na64("ecal_constant"),
+                common.detector_default("na64", "RESPONSE.constant"),
                 "ECAL sigma_E/E constant term (default: NA64's)",
                 lo=0.0,
                 hi=1.0,

@@ -16,7 +16,6 @@ import sys
 
 from darktmm.simulate import common
 from darktmm.simulate.cards import Key, Schema
-from darktmm.simulate.commands.spectrum import _babar_l_det, _na64_l_det
 
 EXPERIMENTS = {
     "borexino": "limit on eps*mu_eff from Borexino Phase II",
@@ -37,17 +36,6 @@ def _masses(exp):
         f"lo:hi:n with unit, or a comma list (default {DEFAULT_MASSES[exp]})",
         lo=0.0,
     )
-
-
-def _accelerator_keys(exp, l_det) -> dict:
-    return {
-        "masses": _masses(exp),
-        "mu_d": Key("moment", 0.0, "dark TMM scale mu_D, flavour blind, with unit (e.g. 1e-9muB)", lo=0.0),
-        "gamma_dark": Key("energy", 0.0, "extra invisible A' width with unit", lo=0.0),
-        "l_det": Key(
-            "length", l_det, "detector length for P_inv, with unit (default: the detector's)", lo=0.0
-        ),
-    }
 
 
 SCHEMA = Schema(
@@ -71,9 +59,13 @@ SCHEMA = Schema(
             "systematics": Key("bool", False, "exposure and response uncertainties as nuisances"),
             "rtol": Key("float", 1e-3, "per-bin MC precision target", lo=1e-5, hi=0.5),
         },
-        "babar": _accelerator_keys("babar", _babar_l_det),
+        "babar": {
+            "masses": _masses("babar"),
+            **common.dark_photon_keys(common.detector_default("babar", "L_DET_M")),
+        },
         "na64": {
-            **_accelerator_keys("na64", _na64_l_det),
+            "masses": _masses("na64"),
+            **common.dark_photon_keys(common.detector_default("na64", "L_DET_M")),
             "efficiency": Key(
                 "float",
                 None,

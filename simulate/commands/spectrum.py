@@ -23,30 +23,6 @@ EXPERIMENTS = {
 }
 
 
-def _babar_l_det():
-    from darktmm.detectors import babar
-
-    return babar.L_DET_M
-
-
-def _na64_l_det():
-    from darktmm.detectors import na64
-
-    return na64.L_DET_M
-
-
-def _accelerator_keys(m_ap: float, eps: float, l_det) -> dict:
-    return {
-        "m_ap": Key("energy", m_ap, "dark-photon mass m_A' with unit", lo=0.0),
-        "eps": Key("float", eps, "kinetic mixing eps", lo=0.0, hi=1.0),
-        "mu_d": Key("moment", 0.0, "dark TMM scale mu_D, flavour blind, with unit (e.g. 1e-9muB)", lo=0.0),
-        "gamma_dark": Key("energy", 0.0, "extra invisible A' width with unit", lo=0.0),
-        "l_det": Key(
-            "length", l_det, "detector length for P_inv, with unit (default: the detector's)", lo=0.0
-        ),
-    }
-
-
 SCHEMA = Schema(
     "spectrum",
     {
@@ -62,13 +38,13 @@ SCHEMA = Schema(
             ),
         },
         "babar": {
-            **_accelerator_keys(1.0, 1e-3, _babar_l_det),
+            **common.dark_photon_keys(common.detector_default("babar", "L_DET_M"), m_ap=1.0, eps=1e-3),
             "resonance": Key("str", "all", "2S, 3S, 4S, a comma list, or all"),
             "isr": Key("bool", False, "generate leading-log initial-state radiation"),
             "offshell": Key("bool", False, "A'* -> invisible continuum (widths from mu_d, gamma_dark)"),
         },
         "na64": {
-            **_accelerator_keys(0.01, 1e-4, _na64_l_det),
+            **common.dark_photon_keys(common.detector_default("na64", "L_DET_M"), m_ap=0.01, eps=1e-4),
             "efficiency": Key(
                 "float",
                 None,
