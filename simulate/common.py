@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -230,6 +231,17 @@ def progress_bar(total, quiet, unit="mass", unit_scale=False):
     from tqdm import tqdm
 
     return tqdm(total=total, unit=unit, unit_scale=unit_scale, file=sys.stderr, leave=False)
+
+
+@contextlib.contextmanager
+def progress(total, quiet, **kw):
+    """``with progress(n, args.json) as tick:`` - the bar's update function (or None), closed after."""
+    bar = progress_bar(total, quiet, **kw)
+    try:
+        yield bar.update if bar else None
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def check_output(path, flag: str, suffixes: tuple, *, force: bool = False) -> Path:

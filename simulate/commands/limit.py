@@ -129,20 +129,18 @@ def _borexino(cfg) -> LimitTable:
     masses = o["masses"]
     if o["method"] == "spectral" and not datamod.available(borexino.DATA_FILE, cfg["data_dir"]):
         datamod.path(borexino.DATA_FILE, cfg["data_dir"])  # DataError saying where it looked
-    bar = common.progress_bar(len(masses), cfg["json"])
-    pts, info = borexino.limit(
-        masses,
-        data_dir=cfg["data_dir"],
-        method=o["method"],
-        treatment=o["treatment"],
-        rtol=o["rtol"],
-        seed=cfg["seed"],
-        method_cl=o["cl_method"],
-        systematics=o["systematics"],
-        progress=bar.update if bar else None,
-    )
-    if bar:
-        bar.close()
+    with common.progress(len(masses), cfg["json"]) as tick:
+        pts, info = borexino.limit(
+            masses,
+            data_dir=cfg["data_dir"],
+            method=o["method"],
+            treatment=o["treatment"],
+            rtol=o["rtol"],
+            seed=cfg["seed"],
+            method_cl=o["cl_method"],
+            systematics=o["systematics"],
+            progress=tick,
+        )
     if info["method"] == "rates" and not cfg["json"]:
         print(
             "note: Borexino data files not found; using the built-in rate likelihood "
@@ -259,17 +257,15 @@ def _babar(cfg) -> LimitTable:
             raise ParameterError(
                 f"--masses: m_A'^2 = {m**2:g} GeV^2 >= s = {s_max:g} GeV^2: e+e- -> gamma A' is closed at BaBar"
             )
-    bar = common.progress_bar(len(o["masses"]), cfg["json"])
-    pts, info = babar.limit(
-        o["masses"],
-        gamma_dark=o["gamma_dark"],
-        mu_D_muB=o["mu_d"] or None,
-        L_det_m=o["l_det"],
-        data_dir=cfg["data_dir"],
-        progress=bar.update if bar else None,
-    )
-    if bar:
-        bar.close()
+    with common.progress(len(o["masses"]), cfg["json"]) as tick:
+        pts, info = babar.limit(
+            o["masses"],
+            gamma_dark=o["gamma_dark"],
+            mu_D_muB=o["mu_d"] or None,
+            L_det_m=o["l_det"],
+            data_dir=cfg["data_dir"],
+            progress=tick,
+        )
     cols = {
         "eps_ul_published": np.array([p.extra.get("eps_ul_published", math.nan) for p in pts]),
         "sigma_ul_acc_3S_fb": np.array([p.extra.get("sigma_ul_acc_fb", {}).get("3S", math.nan) for p in pts]),
@@ -299,21 +295,19 @@ def _na64(cfg) -> LimitTable:
             raise ParameterError("--masses: NA64 masses must be > 0")
         if m > E0:
             raise ParameterError(f"--masses: m_A' = {m:g} GeV > E0 = {E0:g} GeV: NA64 cannot produce it")
-    bar = common.progress_bar(len(o["masses"]), cfg["json"])
-    pts, info = na64.limit(
-        o["masses"],
-        gamma_dark=o["gamma_dark"],
-        mu_D_muB=o["mu_d"] or None,
-        L_det_m=o["l_det"],
-        efficiency=o["efficiency"],
-        annihilation=o["annihilation"],
-        systematics=o["systematics"],
-        rtol=o["rtol"],
-        seed=cfg["seed"],
-        progress=bar.update if bar else None,
-    )
-    if bar:
-        bar.close()
+    with common.progress(len(o["masses"]), cfg["json"]) as tick:
+        pts, info = na64.limit(
+            o["masses"],
+            gamma_dark=o["gamma_dark"],
+            mu_D_muB=o["mu_d"] or None,
+            L_det_m=o["l_det"],
+            efficiency=o["efficiency"],
+            annihilation=o["annihilation"],
+            systematics=o["systematics"],
+            rtol=o["rtol"],
+            seed=cfg["seed"],
+            progress=tick,
+        )
     cols = {
         "Y1_per_eot": np.array([p.extra.get("Y1_brem_per_eot", math.nan) for p in pts]),
         "Y1_annihilation_per_eot": np.array([p.extra.get("Y1_annihilation_per_eot", math.nan) for p in pts]),
