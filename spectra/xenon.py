@@ -257,7 +257,8 @@ def tmm_kernel(T, component: str, shape=None):
     """int_{E_min(T)} dE f_c(E) (1/T - 1/E) [GeV^-1] for one solar component (unit-area shape).
 
     Continua: A_c(E_min)/T - B_c(E_min) of :func:`tail_moments` on ``shape = (E [GeV], f [GeV^-1])``
-    (default: the built-in shape of ``spectra.solar``, the one the VEGAS integrand samples).
+    (default: the built-in shape of ``spectra.solar``, the one the VEGAS integrand samples), or
+    its precomputed :class:`TailMoments`.
     Lines: sum_l br_l (1/T - 1/E_l) Theta(E_l - E_min(T)). Source: xenon_er.md section 3;
     Vogel & Engel, PRD 39 (1989) 3378. T [GeV], array.
 
@@ -274,7 +275,10 @@ def tmm_kernel(T, component: str, shape=None):
         for e_l, br in comp.lines:
             out += np.where(e_l >= emin, br * (1.0 / T - 1.0 / e_l), 0.0)
         return out
-    tm = _builtin_moments(component) if shape is None else tail_moments(*shape)
+    if shape is None:
+        tm = _builtin_moments(component)
+    else:
+        tm = shape if isinstance(shape, TailMoments) else tail_moments(*shape)
     return np.maximum(tm.A(emin) / T - tm.B(emin), 0.0)
 
 
