@@ -277,6 +277,12 @@ def load_data(data_dir=None) -> SR0Data:
 
     B0 (bkg_model.txt) has 300 bin centres 0.05-29.95 keV; its edges are the centres +- 0.05 keV.
     The efficiency (efficiency.txt) is linear between its 787 nodes (0.1-29.9 keV).
+
+    Example (skipped in the doctests: it needs the data files, ``darktmm data fetch``):
+
+    >>> d = load_data()  # doctest: +SKIP
+    >>> len(d.energies), round(d.b0_counts(d.window_edges).sum(), 2)  # doctest: +SKIP
+    (433, 426.53)
     """
     paths = {
         k: str(datamod.path(f, data_dir))
@@ -315,6 +321,12 @@ def _moment(model, m_ap, eps_mu, moment_muB):
         return m_ap, np.asarray(moment_muB, dtype=complex)
     eps_mu = check_range("eps_mu", eps_mu, 0.0, None, unit="muB")
     return m_ap, DarkSector.flavour_blind(m_ap, 1.0, eps_mu).mu_D_muB
+
+
+def _flavour_blind_mu(lam) -> float | None:
+    """eps mu_eff [mu_B] if every incoming mass state sees the same sum_j |lambda_ji|^2, else None."""
+    col = np.sum(np.abs(np.asarray(lam)) ** 2, axis=0)
+    return float(math.sqrt(col[0])) if np.allclose(col, col[0], rtol=1e-10) else None
 
 
 def _atom(treatment: str) -> XenonAtom:
@@ -524,6 +536,10 @@ def spectra(
     (xenon_er.md section 3.1). ``sm=False`` skips the SM spectra (display only: B0 contains them).
     ``profiles``: production profiles for the MSW probabilities (default: the SNuDD files when
     found). Needs the data files (efficiency, B0, events).
+
+    >>> s = spectra(m_ap=0.0, eps_mu=1e-11)  # doctest: +SKIP
+    >>> round(float(s.tmm_total.sum()), 1), s.info["max_rel_error_per_bin"] < 1e-3  # doctest: +SKIP
+    (26.6, True)
     """
     t0 = time.perf_counter()
     rtol = check_range("rtol", rtol, 1e-6, 0.5)
@@ -554,7 +570,7 @@ def spectra(
     info = {
         "m_ap_GeV": m,
         "moment_muB": np.asarray(lam).tolist(),
-        "eps_mu_eff_muB": float(math.sqrt(np.sum(np.abs(lam) ** 2) / 3.0)) if moment_muB is None else None,
+        "eps_mu_eff_muB": _flavour_blind_mu(lam),
         "treatment": treatment,
         "rtol": rtol,
         "seed": seed,
@@ -685,6 +701,11 @@ def templates(
     ``moment_muB``, default flavour blind at eps mu_eff = MU_REF), converged to ``rtol`` on the
     0.1 keV B0 bins. ``method="exact"``: the closed form of ``spectra.xenon.tmm_dR_dT``
     (A_c/B_c tails of the same built-in spectra; flavour-blind moments only).
+
+    >>> tpl = templates(method="exact")  # doctest: +SKIP
+    >>> L = tpl.likelihood(0.0)  # doctest: +SKIP
+    >>> round(L.B, 3), round(L.nll(0.0, 0.0), 4)  # doctest: +SKIP
+    (426.529, -746.7947)
     """
     t0 = time.perf_counter()
     atom = _atom(treatment)
@@ -830,6 +851,10 @@ def limit(
     (default) or "binned" (0.1 keV). ``moment_muB``: a mass-basis shape for the template (the
     limit is then on its scale, in units of MU_REF as for Borexino). ``progress(1)`` per mass.
     Needs the data files.
+
+    >>> pts, info = limit([0.0, 1e-3])  # doctest: +SKIP
+    >>> [f"{p.limit:.2e}" for p in pts], f"{pts[0].expected:.2e}"  # doctest: +SKIP
+    (['7.20e-12', '1.67e-09'], '1.05e-11')
     """
     masses = [check_range("m_ap", m, 0.0, None, unit="GeV") for m in np.atleast_1d(masses_GeV)]
     if nuisance not in NUISANCES:
@@ -882,7 +907,12 @@ def _nuisance_text(nuisance: str) -> str:
 
 
 def describe(treatment: str = "stepping", nuisance: str = "free") -> dict:
-    """Metadata for output files: set-up, response, atomic treatment, likelihood and citations."""
+    """Metadata for output files: set-up, response, atomic treatment, likelihood and citations.
+
+    >>> d = describe()
+    >>> d["exposure_t_yr"], d["window_keV"], d["atomic_treatment"], d["nuisance"]
+    (1.16, [1.0, 30.0], 'stepping', 'free')
+    """
     atom = _atom(treatment)
     return {
         "experiment": "XENONnT SR0 (electronic recoils)",
