@@ -50,6 +50,10 @@ class RecoilProcess:
         (TMM only).
     osc, profile: oscillation parameters and production profile (x, f) (None: built-in default).
     corrections: SM cross section, ``"bks"`` (default) or ``"tree"``.
+    electrons: optional per-T electron count Z_eff(T), a callable of T [GeV] returning a
+        dimensionless array (e.g. ``spectra.xenon.XenonAtom``, the stepping approximation for
+        xenon). It multiplies the cross section, so the integrand, :meth:`dR_dT` and
+        :meth:`line_terms` become rates per *atom*. None (default): one free electron.
 
     Source: neutrino_electron.md sections 7 and 9 (rate and VEGAS map); fluxes B16-GS98
     (arXiv:1611.09867); SM cross sections of Bahcall, Kamionkowski & Sirlin (astro-ph/9502003).
@@ -74,6 +78,7 @@ class RecoilProcess:
     profile: tuple | None = field(default=None, compare=False)
     corrections: str = "bks"
     line_index: int | None = None
+    electrons: object | None = None
 
     def __post_init__(self):
         if self.component not in solar.COMPONENTS:
@@ -195,7 +200,7 @@ class RecoilProcess:
 
     # -- cross-section part -------------------------------------------------
     def _xsec(self, E, T):
-        """Cross-section factor [cm^2 / GeV] including oscillation weights."""
+        """Cross-section factor [cm^2 / GeV] including oscillation weights (and Z_eff(T) if given)."""
         if self.kind == "sm":
             pe = self.pee(E)
             ds = pe * nue.dsigma_dT_sm(E, T, "e", self.corrections) + (1.0 - pe) * nue.dsigma_dT_sm(
@@ -204,6 +209,8 @@ class RecoilProcess:
         else:
             musq = self.mass_fractions(E) @ self._column_norms
             ds = nue.dsigma_dT_tmm(E, T, 1.0, self.m_ap) * musq
+        if self.electrons is not None:
+            ds = ds * self.electrons(T)
         return ds * GEV2_TO_CM2
 
     # -- the VEGAS map ------------------------------------------------------
