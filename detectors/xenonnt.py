@@ -45,7 +45,7 @@ from scipy.special import ndtr
 
 from darktmm.detectors import data as datamod
 from darktmm.detectors.borexino import LimitPoint, _fine_to_coarse, production_profiles
-from darktmm.detectors.stats import SignalOnScaledBackground
+from darktmm.detectors.stats import SignalOnScaledBackground, asimov_band
 from darktmm.spectra import nue
 from darktmm.spectra.constants import KEV
 from darktmm.spectra.integrate import Vegas, max_rel_error
@@ -801,9 +801,15 @@ def limit_from_templates(
     th_up = L.upper_limit(2.71, fit)
     null_b, null_nll = L.profile_b(0.0)
     exp = float("nan")
+    band = None
     if expected:
         A = tpl.likelihood(m_ap, kind="asimov", nuisance=nuisance)
-        exp = MU_REF * math.sqrt(A.upper_limit(2.71))
+        th_A = A.upper_limit(2.71)
+        exp = MU_REF * math.sqrt(th_A)
+        # the +-1, +-2 sigma band from the same Asimov q~ (arXiv:1007.1727; stats.asimov_band)
+        band = asimov_band(lambda th: A.q(th), theta0=max(th_A, 1e-12)).map(
+            lambda th: MU_REF * math.sqrt(max(th, 0.0))
+        )
     return LimitPoint(
         m_ap,
         MU_REF * math.sqrt(th_up),
@@ -822,6 +828,16 @@ def limit_from_templates(
             "nuisance": nuisance,
             "treatment": tpl.treatment,
         },
+        **(
+            {}
+            if band is None
+            else {
+                "expected_m2": band.expected_m2,
+                "expected_m1": band.expected_m1,
+                "expected_p1": band.expected_p1,
+                "expected_p2": band.expected_p2,
+            }
+        ),
     )
 
 

@@ -60,6 +60,8 @@ STATUS_TARGET = 11
 PROCESS_IDS = {
     ("borexino", "sm"): 700,
     ("borexino", "tmm"): 710,
+    ("xenonnt", "sm"): 720,
+    ("xenonnt", "tmm"): 730,
     ("babar", ""): 800,
     ("na64", ""): 900,
 }
@@ -199,6 +201,7 @@ class NuElectronEvents(EventProcess):
         T_hi: float = 20.0 * MEV,
         profile=None,
         response=None,
+        _process=None,
     ):
         from darktmm.detectors import borexino
         from darktmm.spectra.model import DarkSector
@@ -208,8 +211,12 @@ class NuElectronEvents(EventProcess):
         self.m_ap = check_range("m_ap", m_ap, 0.0, None, unit="GeV")
         self.eps_mu = check_range("eps_mu", eps_mu, 0.0, 1e-6, unit="muB")
         lam = DarkSector.flavour_blind(self.m_ap, 1.0, self.eps_mu).mu_D_muB if kind == "tmm" else None
-        self.proc = RecoilProcess(
-            component, kind, T_lo=T_lo, T_hi=T_hi, m_ap=self.m_ap, moment_muB=lam, profile=profile
+        self.proc = (
+            RecoilProcess(
+                component, kind, T_lo=T_lo, T_hi=T_hi, m_ap=self.m_ap, moment_muB=lam, profile=profile
+            )
+            if _process is None
+            else _process
         )
         if self.proc.empty:
             raise ParameterError(
@@ -302,6 +309,84 @@ class NuElectronEvents(EventProcess):
             "frame": "+z = direction from the Sun to the detector (neutrino momentum)",
             "response": "E_rec = 1.0792 T - 0.0111 MeV + 0.0639 sqrt(T/MeV) MeV x N(0,1)",
         }
+
+
+class XenonRecoilEvents(NuElectronEvents):
+    """Solar nu e -> nu e on xenon in XENONnT SR0, one component, SM or dark TMM.
+
+    The integrand is :func:`detectors.xenonnt.signal_process` (the Borexino recoil integrand times
+    Z_eff(T), the stepping approximation by default; xenon_er.md section 3), times
+    :data:`spectra.xenon.PER_ATOM_S_TO_TYR`: weights are events per tonne-year and sum to the rate
+    with T_lo < T < T_hi. E_rec = T + sigma(T) N(0, 1) with XENONnT's resolution
+    (``detectors.xenonnt.RESOLUTION``); the selection efficiency, tabulated in E_rec, is left to
+    the analysis (``detectors.xenonnt.load_data().efficiency``). Particles as for Borexino (the
+    atom's remnant is not modelled; the electron is taken free after the binding step).
+    """
+
+    name = "xenonnt"
+    weight_unit = "events/(t yr)"
+    citation = "arXiv:2603.25704; XENONnT PRL 129 (2022) 161805 (SR0); xenon_er.md"
+
+    def __init__(
+        self,
+        component="pp",
+        kind="sm",
+        *,
+        m_ap=0.0,
+        eps_mu=1e-11,
+        T_lo=None,
+        T_hi=None,
+        treatment="stepping",
+        profile=None,
+    ):
+        from darktmm.detectors import xenonnt
+        from darktmm.spectra.xenon import PER_ATOM_S_TO_TYR
+
+        lo = xenonnt.T_RANGE[0] if T_lo is None else T_lo
+        hi = xenonnt.T_RANGE[1] if T_hi is None else T_hi
+        self.treatment = treatment
+        self._xe = xenonnt
+        super().__init__(
+            component,
+            kind,
+            m_ap=m_ap,
+            eps_mu=eps_mu,
+            T_lo=lo,
+            T_hi=hi,
+            profile=profile,
+            response=xenonnt.RESOLUTION,
+            _process=xenonnt.signal_process(
+                component,
+                kind,
+                m_ap=m_ap,
+                eps_mu=eps_mu,
+                treatment=treatment,
+                T_lo=lo,
+                T_hi=hi,
+                profile=profile,
+            ),
+        )
+        self.scale = PER_ATOM_S_TO_TYR
+        self.pb_per_unit = 1e36 / (self.scale * self.flux)
+        what = (
+            "SM" if kind == "sm" else f"dark TMM (eps mu_eff = {self.eps_mu:g} muB, m_A' = {self.m_ap:g} GeV)"
+        )
+        self.description = f"solar {component} nu e -> nu e on xenon in XENONnT SR0 ({treatment}), {what}"
+        self.observables = tuple(
+            Observable(o.name, o.title.replace("Phase-II", "XENONnT"), o.lo, o.hi, o.bins, o.dtype)
+            for o in self.observables
+        )
+
+    def describe(self) -> dict:
+        d = super().describe()
+        d.update(
+            {
+                "atomic_treatment": self.treatment,
+                "response": self._xe.RESOLUTION.label,
+                "target": "natural xenon, 4.5868e27 atoms/t",
+            }
+        )
+        return d
 
 
 # =============================================================================================
@@ -669,5 +754,6 @@ __all__ = [
     "MonophotonEvents",
     "NuElectronEvents",
     "Observable",
+    "XenonRecoilEvents",
     "ap_widths",
 ]

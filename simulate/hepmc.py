@@ -46,6 +46,7 @@ NUHEPMC_VERSION = (1, 0, 0)
 
 _UNITS = {
     "borexino": ("pb", "PerTargetElectron"),
+    "xenonnt": ("pb", "PerTargetAtom"),
     "babar": ("pb", "PerCollision"),
     "na64": ("per EOT", "PerElectronOnTarget"),
 }

@@ -250,3 +250,58 @@ def _shade(ax, m, mask, label):
         ax.axvspan(lo, hi, color="0.85", alpha=0.6, lw=0, label=label if first else None)
         first = False
         i = j + 1
+
+
+def xenonnt_spectrum(path, sp, m_ap, eps_mu):
+    """XENONnT SR0: data, the background B0 and the dark-TMM signal (stacked on B0), in 1 keV bins."""
+    from darktmm.detectors.xenonnt import EXPOSURE_TYR
+    from darktmm.spectra.constants import KEV
+
+    plt = _plt()
+    e = sp.edges / KEV
+    fig, (ax, ax2) = plt.subplots(
+        2, 1, figsize=(7.5, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]}
+    )
+    k = 10  # 0.1 keV bins -> 1 keV for display
+    n = (len(e) - 1) // k * k
+    edges = e[: n + 1 : k]
+    data = sp.data_counts[:n].reshape(-1, k).sum(axis=1)
+    b0 = sp.background_tyr[:n].reshape(-1, k).sum(axis=1) * EXPOSURE_TYR
+    sig = sp.tmm_total[:n].reshape(-1, k).sum(axis=1) * EXPOSURE_TYR
+    c = 0.5 * (edges[1:] + edges[:-1])
+    ax.stairs(
+        b0,
+        edges,
+        color="tab:blue",
+        lw=1.5,
+        label="background $B_0$ (best fit, contains the SM)",
+        baseline=None,
+    )
+    ax.stairs(
+        b0 + sig,
+        edges,
+        color="tab:red",
+        lw=1.5,
+        ls="--",
+        baseline=None,
+        label=rf"$B_0$ + dark TMM ($\varepsilon\mu_{{\rm eff}}$ = {eps_mu:.2g} $\mu_B$, $m_{{A'}}$ = {m_ap / 1e-3:.3g} MeV)",
+    )
+    ax.errorbar(
+        c,
+        data,
+        yerr=np.sqrt(np.maximum(data, 1)),
+        fmt="o",
+        ms=3,
+        color="k",
+        label="XENONnT SR0 data (1.16 t yr)",
+    )
+    ax.set_ylabel("events per keV")
+    ax.set_ylim(0, None)
+    ax.legend(fontsize=8)
+    ax.set_title("XENONnT SR0 electronic recoils", fontsize=10)
+    ax2.stairs(sig, edges, color="tab:red", lw=1.5, baseline=0.0, fill=True, alpha=0.4)
+    ax2.set_ylabel("signal [events/keV]", fontsize=9)
+    ax2.set_xlabel(r"reconstructed energy $E_{\rm rec}$ [keV]")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)

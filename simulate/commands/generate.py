@@ -25,6 +25,7 @@ from darktmm.simulate.cards import Key, Schema
 
 PROCESSES = {
     "borexino": "solar nu e -> nu e in Borexino (SM or dark TMM), weights in cpd/100 t",
+    "xenonnt": "solar nu e -> nu e on xenon in XENONnT SR0 (SM or dark TMM), weights in events/(t yr)",
     "babar": "e+e- -> gamma A' at an Upsilon resonance, weights in pb",
     "na64": "e- Z -> e- Z A' in the NA64 active target, weights in A' per electron on target",
 }
@@ -89,6 +90,21 @@ SCHEMA = Schema(
             ),
             "t_min": Key("energy", 0.05e-3, "lowest recoil kinetic energy T", lo=0.0, lo_open=True),
             "t_max": Key("energy", 20e-3, "highest recoil kinetic energy T", lo=0.0, lo_open=True),
+        },
+        "xenonnt": {
+            "component": Key(
+                "str", "pp", "solar component", choices=common.detector_default("xenonnt", "SOLAR")
+            ),
+            "kind": Key("str", "sm", "sm or tmm", choices=("sm", "tmm")),
+            "m_ap": Key("energy", 0.0, "dark-photon mass with unit (TMM)", lo=0.0),
+            "eps_mu_eff": Key(
+                "moment", 1e-11, "effective moment eps*mu_eff with unit (TMM, flavour blind)", lo=0.0, hi=1e-6
+            ),
+            "t_min": Key("energy", 0.05e-6, "lowest recoil kinetic energy T", lo=0.0, lo_open=True),
+            "t_max": Key("energy", 45e-6, "highest recoil kinetic energy T", lo=0.0, lo_open=True),
+            "treatment": Key(
+                "str", "stepping", "xenon binding: stepping | free", choices=("stepping", "free")
+            ),
         },
         "babar": {
             "resonance": Key(
@@ -189,13 +205,13 @@ def build_process(cfg: dict, profiles=None):
 
     proc = cfg["process"]
     o = cfg[proc]
-    if proc == "borexino":
+    if proc in ("borexino", "xenonnt"):
         prof = None if profiles is None else profiles.get(o["component"])
         if o["t_max"] <= o["t_min"]:
-            raise ParameterError(
-                f"borexino.t_max = {o['t_max']:g} GeV must exceed t_min = {o['t_min']:g} GeV"
-            )
-        p = ev.NuElectronEvents(
+            raise ParameterError(f"{proc}.t_max = {o['t_max']:g} GeV must exceed t_min = {o['t_min']:g} GeV")
+        events = ev.NuElectronEvents if proc == "borexino" else ev.XenonRecoilEvents
+        extra = {"treatment": o["treatment"]} if proc == "xenonnt" else {}
+        p = events(
             o["component"],
             o["kind"],
             m_ap=o["m_ap"],
@@ -203,6 +219,7 @@ def build_process(cfg: dict, profiles=None):
             T_lo=o["t_min"],
             T_hi=o["t_max"],
             profile=prof,
+            **extra,
         )
     else:
         model = DarkSector.flavour_blind(o["m_ap"], o["eps"], o["mu_d"], o["gamma_dark"])
@@ -269,7 +286,7 @@ def run(args) -> int:
     if fmt == "root":
         eventio.compression(cfg["compression"])  # validate before the work
     profiles = None
-    if cfg["process"] == "borexino":
+    if cfg["process"] in ("borexino", "xenonnt"):
         from darktmm.detectors import borexino
 
         profiles = borexino.production_profiles(cfg["data_dir"])

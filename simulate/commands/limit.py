@@ -19,6 +19,7 @@ from darktmm.simulate.cards import Key, Schema
 
 EXPERIMENTS = {
     "borexino": "limit on eps*mu_eff from Borexino Phase II",
+    "xenonnt": "limit on eps*mu_eff from XENONnT SR0 electronic recoils",
     "babar": "eps limit recast from BaBar 2017 (single photon, invisible A')",
     "na64": "eps limit recast from NA64 2023 (missing energy, invisible A')",
 }
@@ -26,7 +27,12 @@ EXPERIMENTS = {
 #: Default scans: the mass range each search covers [the unit is part of the text]. Borexino is
 #: flat below ~0.1 MeV and falls as m^2 above the ~1 MeV momentum transfer; BaBar searched 0-8 GeV
 #: (arXiv:1702.03327); NA64's published curve spans 1 MeV-1 GeV (arXiv:2307.02404).
-DEFAULT_MASSES = {"borexino": "1e-3:100:30MeV", "babar": "1e-3:8:40GeV", "na64": "1:1000:30MeV"}
+DEFAULT_MASSES = {
+    "borexino": "1e-3:100:30MeV",
+    "xenonnt": "1e-3:100:30MeV",
+    "babar": "1e-3:8:40GeV",
+    "na64": "1:1000:30MeV",
+}
 
 
 def _masses(exp):
@@ -58,6 +64,22 @@ SCHEMA = Schema(
             ),
             "systematics": Key("bool", False, "exposure and response uncertainties as nuisances"),
             "rtol": Key("float", 1e-3, "per-bin MC precision target", lo=1e-5, hi=0.5),
+        },
+        "xenonnt": {
+            "masses": _masses("xenonnt"),
+            "treatment": Key(
+                "str", "stepping", "xenon binding: stepping | free", choices=("stepping", "free")
+            ),
+            "nuisance": Key(
+                "str",
+                "free",
+                "B0 normalisation: free | gaussian (5 %) | fixed",
+                choices=("free", "gaussian", "fixed"),
+            ),
+            "likelihood": Key(
+                "str", "unbinned", "unbinned | binned (0.1 keV)", choices=("unbinned", "binned")
+            ),
+            "rtol": Key("float", 1e-3, "per-bin MC precision of the template", lo=1e-5, hi=0.5),
         },
         "babar": {
             "masses": _masses("babar"),
@@ -103,7 +125,7 @@ def run(args) -> int:
     if cfg["hepdata"]:
         common.check_folder(cfg["hepdata"], "--hepdata", force=args.force)
     exp = cfg["experiment"]
-    table = {"borexino": _borexino, "babar": _babar, "na64": _na64}[exp](cfg)
+    table = {"borexino": _borexino, "xenonnt": _xenonnt, "babar": _babar, "na64": _na64}[exp](cfg)
     _write(cfg, card_text, table, force=args.force)
     return 0
 
@@ -120,8 +142,6 @@ class LimitTable:
 
 
 def _borexino(cfg) -> LimitTable:
-    import numpy as np
-
     from darktmm.detectors import borexino
     from darktmm.detectors import data as datamod
 
@@ -141,12 +161,46 @@ def _borexino(cfg) -> LimitTable:
             systematics=o["systematics"],
             progress=tick,
         )
-    if info["method"] == "rates" and not cfg["json"]:
+    if info["method"] == "rates" and o["method"] == "auto" and not cfg["json"]:
         print(
             "note: Borexino data files not found; using the built-in rate likelihood "
             "(pp, pep, 7Be rates, T > 0.19 MeV). Run 'darktmm data fetch' for the spectral fit.",
             file=sys.stderr,
         )
+    return _direct_table("borexino", "Borexino", pts, info, borexino.describe(), 2.8e-11)
+
+
+def _xenonnt(cfg) -> LimitTable:
+
+    from darktmm.detectors import xenonnt
+
+    o = cfg["xenonnt"]
+    with common.progress(len(o["masses"]), cfg["json"]) as tick:
+        pts, info = xenonnt.limit(
+            o["masses"],
+            treatment=o["treatment"],
+            nuisance=o["nuisance"],
+            likelihood=o["likelihood"],
+            rtol=o["rtol"],
+            seed=cfg["seed"],
+            data_dir=cfg["data_dir"],
+            progress=tick,
+        )
+    t = _direct_table(
+        "xenonnt",
+        "XENONnT SR0",
+        pts,
+        info,
+        xenonnt.describe(o["treatment"], o["nuisance"]),
+        xenonnt.PUBLISHED_LIMIT_MUB,
+    )
+    return t
+
+
+def _direct_table(exp, name, pts, info, detector, published) -> LimitTable:
+    """The one output shape of the direct-detection limits (Borexino, XENONnT)."""
+    import numpy as np
+
     band = ("expected_m2", "expected_m1", "expected", "expected_p1", "expected_p2")
     points = []
     for p in pts:
@@ -167,28 +221,17 @@ def _borexino(cfg) -> LimitTable:
         if all(b in q for q in points):
             cols[f"{b}_muB"] = np.array([q[b] for q in points])
             titles[f"{b}_muB"] = f"Asimov {b.replace('_', ' ')} limit on eps*mu_eff [mu_B]"
-    lines = [
-        f"Borexino 90% CL upper limit on eps*mu_eff [muB] ({info['method']} likelihood, {info['treatment']})",
-        f"{'m_Ap [GeV]':>12s} {'limit':>11s} {'expected':>11s}",
-    ]
+    header = (
+        f"{name} 90% CL upper limit on eps*mu_eff [muB] ({info['method']} likelihood, {info['treatment']})"
+    )
+    lines = [header, f"{'m_Ap [GeV]':>12s} {'limit':>11s} {'expected':>11s}"]
     lines += [f"{q['m_ap_GeV']:12.4g} {q['limit']:11.4g} {q.get('expected', math.nan):11.4g}" for q in points]
     lines.append(
-        f"({len(pts)} masses in {info['timing_s']:.1f} s; Borexino's published photon limit 2.8e-11 muB)"
+        f"({len(pts)} masses in {info['timing_s']:.1f} s; {name}'s published photon limit {published:g} muB)"
     )
-    info = {**info, "published_photon_limit_muB": 2.8e-11}
-    return LimitTable(
-        "borexino",
-        "eps_mu_eff",
-        "muB",
-        lines[0],
-        points,
-        cols,
-        titles,
-        info,
-        borexino.describe(),
-        {"published": ("Borexino published (photon limit)", 2.8e-11)},
-        lines,
-    )
+    info = {**info, "published_photon_limit_muB": published}
+    curves = {"published": (f"{name} published (photon limit)", published)}
+    return LimitTable(exp, "eps_mu_eff", "muB", header, points, cols, titles, info, detector, curves, lines)
 
 
 def _accelerator_table(exp, pts, info, o, extra_cols, extra_titles, detector, header) -> LimitTable:

@@ -18,6 +18,7 @@ from darktmm.simulate.cards import Key, Schema
 
 EXPERIMENTS = {
     "borexino": "solar nu-e recoil spectra in Borexino Phase II (SM and dark TMM)",
+    "xenonnt": "solar nu-e electronic recoils on xenon in XENONnT SR0 (SM and dark TMM)",
     "babar": "e+e- -> gamma A' at the Upsilon resonances in the BaBar acceptance",
     "na64": "e Z -> e Z A' dark bremsstrahlung in the NA64 active target",
 }
@@ -35,6 +36,15 @@ SCHEMA = Schema(
             "m_ap": Key("energy", 0.0, "dark-photon mass m_A' with unit", lo=0.0),
             "eps_mu_eff": Key(
                 "moment", 1e-11, "effective moment eps*mu_eff with unit, flavour blind", lo=0.0, hi=1e-6
+            ),
+        },
+        "xenonnt": {
+            "m_ap": Key("energy", 0.0, "dark-photon mass m_A' with unit", lo=0.0),
+            "eps_mu_eff": Key(
+                "moment", 1e-11, "effective moment eps*mu_eff with unit, flavour blind", lo=0.0, hi=1e-6
+            ),
+            "treatment": Key(
+                "str", "stepping", "xenon binding: stepping | free", choices=("stepping", "free")
             ),
         },
         "babar": {
@@ -75,7 +85,8 @@ def add_parser(sub):
 def run(args) -> int:
     cfg, card_text = common.resolve_args(args, SCHEMA, selector="experiment")
     common.check_outputs(cfg["out"], cfg["plot"], (".root",), force=args.force)
-    return {"borexino": _borexino, "babar": _babar, "na64": _na64}[cfg["experiment"]](cfg, card_text)
+    run_ = {"borexino": _borexino, "xenonnt": _xenonnt, "babar": _babar, "na64": _na64}[cfg["experiment"]]
+    return run_(cfg, card_text)
 
 
 def _info(cfg, card_text, command, elapsed, detector, summary) -> dict:
@@ -192,6 +203,104 @@ def _borexino(cfg, card_text) -> int:
         from darktmm.simulate import plots
 
         plots.borexino_spectrum(cfg["plot"], res)
+    common.emit(cfg["json"], summary, "\n".join(lines))
+    return 0
+
+
+# --- XENONnT ----------------------------------------------------------------------------------------
+def _xenonnt(cfg, card_text) -> int:
+    import numpy as np
+
+    from darktmm.detectors import xenonnt
+    from darktmm.simulate import rootio
+    from darktmm.spectra.constants import KEV
+    from darktmm.spectra.model import DarkSector
+
+    t0 = time.perf_counter()
+    o = cfg["xenonnt"]
+    model = DarkSector.flavour_blind(o["m_ap"], 1.0, o["eps_mu_eff"])
+    sp = xenonnt.spectra(
+        model, treatment=o["treatment"], rtol=cfg["rtol"], seed=cfg["seed"], data_dir=cfg["data_dir"]
+    )
+    elapsed = time.perf_counter() - t0
+    m_ap, eps_mu = o["m_ap"], o["eps_mu_eff"]
+    comps = {
+        c: {
+            "sm_rate_window_tyr": float(sp.sm[c].folded.sum()),
+            "sm_rate_window_err_tyr": float(np.sqrt((sp.sm[c].folded_err ** 2).sum())),
+            "tmm_rate_window_tyr": float(sp.tmm[c].folded.sum()),
+            "tmm_rate_window_err_tyr": float(np.sqrt((sp.tmm[c].folded_err ** 2).sum())),
+        }
+        for c in xenonnt.SOLAR
+    }
+    summary = {
+        "experiment": "xenonnt",
+        "m_ap_GeV": m_ap,
+        "eps_mu_eff_muB": eps_mu,
+        "treatment": o["treatment"],
+        "window_GeV": [float(sp.edges[0]), float(sp.edges[-1])],
+        "units": "events/(t yr)",
+        "exposure_tyr": xenonnt.EXPOSURE_TYR,
+        "components": comps,
+        "total_tmm_window_tyr": float(sp.tmm_total.sum()),
+        "total_sm_window_tyr": float(sp.sm_total.sum()),
+        "background_B0_window_tyr": float(sp.background_tyr.sum()),
+        "data_events": int(sp.data_counts.sum()),
+        "rtol": cfg["rtol"],
+        "max_rel_error_per_bin": float(sp.info["max_rel_error_per_bin"]),
+        "seed": cfg["seed"],
+        "timing_s": elapsed,
+    }
+    _precision_note(summary, cfg["rtol"])
+    lines = [
+        f"XENONnT SR0 electronic recoils ({o['treatment']}), m_A' = {m_ap / 1e-3:g} MeV, eps*mu_eff = {eps_mu:g} muB",
+        f"{'component':>9s} {'SM window':>11s} {'TMM window':>11s}   [events/(t yr), 1-30 keV reconstructed]",
+    ]
+    lines += [
+        f"{c:>9s} {r['sm_rate_window_tyr']:11.4g} {r['tmm_rate_window_tyr']:11.4g}" for c, r in comps.items()
+    ]
+    lines.append(
+        f"B0 {summary['background_B0_window_tyr']:.4g} events/(t yr) (contains the SM); {summary['data_events']} events in "
+        f"{xenonnt.EXPOSURE_TYR} t yr; max per-bin MC error {summary['max_rel_error_per_bin']:.2e}; {elapsed:.2f} s"
+    )
+    if cfg["out"]:
+        y = "rate [events/(t yr) per bin]"
+        with rootio.atomic_root(cfg["out"]) as f:
+            for kind, specs in (("sm", sp.sm), ("tmm", sp.tmm)):
+                for c, s in specs.items():
+                    lab = (
+                        "SM"
+                        if kind == "sm"
+                        else f"dark TMM (eps mu_eff = {eps_mu:g} mu_B, m_A' = {m_ap:g} GeV)"
+                    )
+                    f[f"{kind}/{c}_true"] = rootio.th1d(
+                        s.true, s.true_edges / KEV, s.true_err, f"XENONnT {c} {lab}, true recoil;T [keV];{y}"
+                    )
+                    f[f"{kind}/{c}_folded"] = rootio.th1d(
+                        s.folded,
+                        s.folded_edges / KEV,
+                        s.folded_err,
+                        f"XENONnT {c} {lab}, folded x efficiency;E_rec [keV];{y}",
+                    )
+            f["data"] = rootio.th1d(
+                sp.data_counts,
+                sp.edges / KEV,
+                np.sqrt(sp.data_counts),
+                "XENONnT SR0 data (1.16 t yr);E_rec [keV];events per bin",
+                entries=float(sp.data_counts.sum()),
+            )
+            f["background_B0"] = rootio.th1d(
+                sp.background_tyr, sp.edges / KEV, None, "XENONnT best-fit background B0;E_rec [keV];" + y
+            )
+            rootio.write_runinfo(
+                f,
+                _info(cfg, card_text, "spectrum xenonnt", elapsed, xenonnt.describe(o["treatment"]), summary),
+                card_toml=card_text,
+            )
+    if cfg["plot"]:
+        from darktmm.simulate import plots
+
+        plots.xenonnt_spectrum(cfg["plot"], sp, m_ap, eps_mu)
     common.emit(cfg["json"], summary, "\n".join(lines))
     return 0
 
