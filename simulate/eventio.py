@@ -81,11 +81,15 @@ def write_root(
     card_toml: str | None = None,
     info: dict | None = None,
     on_chunk=None,
+    json_string: bool = True,
 ) -> dict:
     """Stream ``run`` into a ROOT file at ``path`` (atomic); return the run summary.
 
     ``on_chunk(chunk)`` is called for every chunk (e.g. more histograms); ``info`` is merged into
-    the runinfo metadata.
+    the runinfo metadata. A shard of a sharded run (:mod:`darktmm.simulate.shards`) is a run over
+    a block range with ``record_blocks=True``: its runinfo then holds the per-block sums
+    (``blocks``), and ``json_string=False`` leaves out the ``runinfo_json`` string so that
+    ``hadd`` of the shards gives the same objects as ``darktmm merge``.
     """
     proc = run.process
     hists = Histograms(proc)
@@ -120,7 +124,7 @@ def write_root(
         meta = {**versions(), **(info or {}), **summary}
         meta["detector"] = proc.describe()
         meta["citation"] = proc.citation
-        rootio.write_runinfo(f, meta, card_toml=card_toml)
+        rootio.write_runinfo(f, meta, card_toml=card_toml, json_string=json_string)
     return summary
 
 
