@@ -310,7 +310,9 @@ class EventRun:
         amap = frozen["map"]
         self.vegas = Vegas.from_map(pickle.loads(amap) if isinstance(amap, bytes) else amap)
         if self.vegas.ndim != self.process.ndim:
-            raise ParameterError(f"frozen map has {self.vegas.ndim} dimensions, the process {self.process.ndim}")
+            raise ParameterError(
+                f"frozen map has {self.vegas.ndim} dimensions, the process {self.process.ndim}"
+            )
         st = self.stats
         st.w_max = float(frozen["w_max"])
         st.pilot_trials = int(frozen.get("pilot_trials", 0))

@@ -431,7 +431,9 @@ def add_scale_arguments(parser, *, checkpoint: bool = True):
     g.add_argument("--disk", help="scratch disk per job (HTCondor, required there)")
     g.add_argument("--queue", help="batch queue or partition")
     g.add_argument("--account", help="batch account or project")
-    g.add_argument("--retries", type=int, default=2, help="re-runs of a failed task or a dead worker (default 2)")
+    g.add_argument(
+        "--retries", type=int, default=2, help="re-runs of a failed task or a dead worker (default 2)"
+    )
     g.add_argument(
         "--points-per-task", type=int, default=None, help="points per task of a scan (default: automatic)"
     )
@@ -445,7 +447,9 @@ def executor_from_args(args):
     """The executor of parsed :func:`add_scale_arguments` flags (serial by default)."""
     job_kw = {}
     if getattr(args, "jobqueue", None):
-        job_kw = {k: getattr(args, k, None) for k in ("cores", "memory", "walltime", "disk", "queue", "account")}
+        job_kw = {
+            k: getattr(args, k, None) for k in ("cores", "memory", "walltime", "disk", "queue", "account")
+        }
         job_kw = {k: v for k, v in job_kw.items() if v is not None}
     return make_executor(
         getattr(args, "workers", 1) or 1,
@@ -460,7 +464,12 @@ def executor_from_args(args):
 
 # --- scans -----------------------------------------------------------------------------------------
 def auto_points_per_task(
-    n_points: int, t_point_s: float, workers: int, *, target_s: float = TARGET_TASK_S, tasks_per_worker: int = 4
+    n_points: int,
+    t_point_s: float,
+    workers: int,
+    *,
+    target_s: float = TARGET_TASK_S,
+    tasks_per_worker: int = 4,
 ) -> int:
     """Points per task: enough for a task of >= ``target_s`` seconds, but at least
     ``tasks_per_worker`` tasks per worker so that the load stays balanced.
@@ -648,7 +657,7 @@ def _scan_dask(ex, fn, points, shared, todo, per_task, record, target_s):
             ex.restore_environment()
             batch = futs.pop(fut.key)
             out = fut.result()
-            for i, (r, dt) in zip(batch, out):
+            for i, (r, _dt) in zip(batch, out):
                 record(i, r)
             if rest:  # timed by the first completed point: batch the rest
                 b = auto_points_per_task(len(rest), out[0][1], ex.nworkers, target_s=target_s)
