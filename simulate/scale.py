@@ -182,8 +182,9 @@ class DaskExecutor:
             os.environ.update(env)
 
     def scatter(self, obj):
-        """Send ``obj`` to every worker once; tasks take the returned future."""
-        return self.client.scatter(obj, broadcast=True, hash=False)
+        """Send ``obj`` to every worker once; tasks take the returned future (a dict or a list
+        is sent whole: ``scatter`` would make one future per item)."""
+        return self.client.scatter([obj], broadcast=True, hash=False)[0]
 
     def imap(self, fn, items, *args, retries=None):
         """Submit ``fn(item, *args)`` for every item; yield ``(i, result)`` as tasks complete.

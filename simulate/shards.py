@@ -19,9 +19,11 @@ Layout of ``out = ev.root, shards = K``: ``ev.shard00000.root`` ... ``ev.shard{K
 histograms), ``ev.plan.json`` (the plan: resolved card, pickled VEGAS map, w_max, per-block
 sums, shard table) and ``ev.manifest.json`` (the index: ``"shards": [{"file", "entries",
 "sha256", ...}]`` in stream order, plus the plan, map fingerprint, versions, seed and card).
-``uproot.concatenate("ev.shard*.root:events")``, ``TChain("events")`` with ``Add("ev.shard*.root")``
-and ``RDataFrame("events", "ev.shard*.root")`` read the glob; temporary files start with a dot,
-so the glob never matches them.
+``TChain("events")`` with ``Add("ev.shard*.root")``, ``RDataFrame("events", "ev.shard*.root")``,
+``uproot.concatenate("ev.shard*.root:events")`` and ``uproot.iterate(...)`` read the glob;
+temporary files start with a dot, so the glob never matches them. ROOT adds wildcard files in
+name order (stream order); uproot expands a glob in directory order, so for stream order pass
+``files(manifest)`` (``{path: "events"}`` in order) or ``sorted(glob.glob(...))``.
 
 Seeding and the plan
 --------------------
@@ -211,6 +213,7 @@ def prepare(config: dict, out, *, shards: int, executor=None, progress=None) -> 
     executor = executor or SerialExecutor()
     t0 = time.perf_counter()
     cfg = dict(config)
+    asked = event_card(cfg)
     profiles = None
     if cfg["process"] == "borexino":
         from darktmm.detectors import borexino
@@ -294,6 +297,7 @@ def prepare(config: dict, out, *, shards: int, executor=None, progress=None) -> 
         "config": cfg,
         "card": cards.to_toml(cfg),
         "event_card": ecard,
+        "event_card_asked": asked,
         "versions": versions(),
         "block_sums": blocks,
         "timing_s": {"train_pilot_s": t1 - t0, "count_s": time.perf_counter() - t1},
@@ -494,6 +498,14 @@ def _manifest(plan: dict, done: dict) -> dict:
     }
 
 
+def files(manifest, tree: str | None = None):
+    """The shard paths of a manifest in stream order; with ``tree``, as ``{path: tree}`` for
+    ``uproot.concatenate``/``uproot.iterate``."""
+    m = Path(manifest)
+    paths = [str(m.parent / s["file"]) for s in load_manifest(m)["shards"]]
+    return paths if tree is None else {p: tree for p in paths}
+
+
 def load_manifest(path) -> dict:
     p = Path(path)
     try:
@@ -561,7 +573,8 @@ def generate(
         plan = None
         if resume and plan_path(out).is_file():
             plan = load_plan(plan_path(out))
-            if plan["event_card"] != event_card(config) or plan["n_shards"] != shards:
+            same = event_card(config) in (plan["event_card"], plan.get("event_card_asked"))
+            if not same or plan["n_shards"] != shards:
                 raise ParameterError(
                     f"--resume: {plan_path(out)} was made for another card or shard count; "
                     "run without --resume to start again"
@@ -834,5 +847,6 @@ __all__ = [
     "finalize",
     "recombine",
     "load_manifest",
+    "files",
     "merge",
 ]
