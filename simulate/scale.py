@@ -194,15 +194,21 @@ class DaskExecutor:
         from distributed import as_completed
 
         r = self.retries if retries is None else retries
-        futs = [self.client.submit(fn, item, *args, retries=r, pure=False) for item in items]
+        items = list(items)
+        futs = self.map(fn, items, *[[a] * len(items) for a in args], retries=r)
         index = {f.key: i for i, f in enumerate(futs)}
         try:
-            for fut in as_completed(futs):
+            for fut, res in as_completed(futs, with_results=True):
                 self.restore_environment()
-                yield index[fut.key], fut.result()
+                yield index[fut.key], res
         finally:
             self.client.cancel([f for f in futs if not f.done()], force=True)
             self.restore_environment()
+
+    def map(self, fn, *iterables, retries=None):
+        """``client.map`` (one message for many tasks), never hashing the arguments."""
+        r = self.retries if retries is None else retries
+        return self.client.map(fn, *iterables, retries=r, pure=False)
 
     def submit(self, fn, *args, retries=None):
         r = self.retries if retries is None else retries
@@ -646,24 +652,23 @@ def _scan_dask(ex, fn, points, shared, todo, per_task, record, target_s):
         batches = [todo[a : a + per_task] for a in range(0, len(todo), per_task)]
     futs, every = {}, []
 
-    def submit(batch):
-        f = ex.submit(_run_batch, fn, [points[i] for i in batch], shared_f)
-        futs[f.key] = batch
-        every.append(f)
-        return f
+    def submit(bs):
+        fs = ex.map(_run_batch, [fn] * len(bs), [[points[i] for i in b] for b in bs], [shared_f] * len(bs))
+        for f, b in zip(fs, bs):
+            futs[f.key] = b
+        every.extend(fs)
+        return fs
 
-    seq = as_completed([submit(b) for b in batches])
+    seq = as_completed(submit(batches), with_results=True)
     try:
-        for fut in seq:
+        for fut, out in seq:
             ex.restore_environment()
             batch = futs.pop(fut.key)
-            out = fut.result()
             for i, (r, _dt) in zip(batch, out):
                 record(i, r)
             if rest:  # timed by the first completed point: batch the rest
                 b = auto_points_per_task(len(rest), out[0][1], ex.nworkers, target_s=target_s)
-                for a in range(0, len(rest), b):
-                    seq.add(submit(rest[a : a + b]))
+                seq.update(submit([rest[a : a + b] for a in range(0, len(rest), b)]))
                 rest = []
     finally:
         ex.client.cancel([f for f in every if not f.done()], force=True)

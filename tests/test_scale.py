@@ -316,3 +316,16 @@ def test_borexino_limit_scan_json_identical_to_serial(cluster, data_dir):
     assert js(par) == js(serial)
     assert [p.extra for p in par] == [p.extra for p in serial]
     assert all(0 < p.limit < float("inf") for p in par)
+
+
+def _fails_at_two(x, shared):
+    if x == 2:
+        raise ParameterError("x = 2 is not allowed")
+    return x
+
+
+@pytest.mark.dask
+def test_task_error_reaches_the_client(cluster):
+    ex, _, _ = cluster
+    with pytest.raises(ParameterError, match="x = 2 is not allowed"):
+        scale.map_points(_fails_at_two, [1, 2, 3], None, executor=ex, points_per_task=1)
