@@ -256,6 +256,9 @@ def _worker_plugin(version: str):
 
             threadpool_limits(limits=1, user_api="blas")  # for the rest of the worker's life
             scale._WORKER_STATE["blas_threads"] = 1
+            # import darktmm's work modules now, while the cluster starts, not in the first task
+            import darktmm.detectors.borexino  # noqa: F401
+            import darktmm.simulate.shards  # noqa: F401
 
     return DarktmmWorkerPlugin(version)
 
@@ -757,6 +760,7 @@ def borexino_limit(
             treatment=treatment,
             expected=expected,
         )
+    info["shared_s"] = time.perf_counter() - t0
     tag = {"scan": "borexino limit", "method": method, "treatment": treatment, "rtol": rtol, "seed": seed}
     tag["expected"] = bool(expected)
     pts = map_points(
