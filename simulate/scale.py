@@ -124,7 +124,11 @@ def _import_distributed():
 
 # --- executors -----------------------------------------------------------------------------------
 class SerialExecutor:
-    """In-process, in order: the default (no Dask import)."""
+    """In-process, in order: the default (no Dask import).
+
+    >>> list(SerialExecutor().imap(_square_point, [2.0, 3.0], {"offset": 0.0}))
+    [(0, 4.0), (1, 9.0)]
+    """
 
     kind = "serial"
     nworkers = 1
@@ -144,7 +148,7 @@ class SerialExecutor:
         return {"local": fn()}
 
     def close(self):
-        pass
+        """Nothing to close."""
 
     def __enter__(self):
         return self
@@ -157,7 +161,13 @@ class DaskExecutor:
     """A ``distributed.Client`` (and the cluster it started, if any), with darktmm's worker setup.
 
     ``retries``: how often a task that raised, or whose worker died, is run again (the seeds of a
-    task never change on a retry). ``owns``: close the cluster with the executor.
+    task never change on a retry). A given ``cluster`` is closed with the executor. Made by
+    :func:`local_cluster`, :func:`attach` and :func:`jobqueue_executor` (Dask distributed:
+    https://distributed.dask.org, "Futures").
+
+    >>> with make_executor(workers=2) as ex:   # doctest: +SKIP
+    ...     ex.kind, ex.nworkers
+    ('local', 2)
     """
 
     def __init__(self, client, cluster=None, *, kind="attach", retries=2, env=None, target=None):
@@ -170,6 +180,7 @@ class DaskExecutor:
 
     @property
     def nworkers(self) -> int:
+        """Workers connected now (at least the number asked for, and 1)."""
         n = len(self.client.scheduler_info().get("workers", {}))
         return max(n, self._target or 0, 1)
 
@@ -211,6 +222,7 @@ class DaskExecutor:
         return self.client.map(fn, *iterables, retries=r, pure=False)
 
     def submit(self, fn, *args, retries=None):
+        """``client.submit`` with the executor's retries, never hashing the arguments."""
         r = self.retries if retries is None else retries
         return self.client.submit(fn, *args, retries=r, pure=False)
 
@@ -219,6 +231,7 @@ class DaskExecutor:
         return self.client.run(fn)
 
     def close(self):
+        """Close the client and the cluster it started; restore the client's environment."""
         with contextlib.suppress(Exception):
             self.client.close()
         if self.cluster is not None:
@@ -257,19 +270,33 @@ def _worker_plugin(version: str):
             threadpool_limits(limits=1, user_api="blas")  # for the rest of the worker's life
             scale._WORKER_STATE["blas_threads"] = 1
             # import darktmm's work modules now, while the cluster starts, not in the first task
+            # (measured: ~2.7 s of the first shard of each worker on this machine)
+            import uproot.writing  # noqa: F401
+
             import darktmm.detectors.borexino  # noqa: F401
+            import darktmm.simulate.cards  # noqa: F401
+            import darktmm.simulate.eventio  # noqa: F401
             import darktmm.simulate.shards  # noqa: F401
 
     return DarktmmWorkerPlugin(version)
 
 
 def worker_state() -> dict:
-    """Run on a worker: what the darktmm plugin set up there (``{"malloc": "tuned", ...}``)."""
+    """Run on a worker: what the darktmm plugin set up there (``{"malloc": "tuned", ...}``).
+
+    >>> worker_state()   # in a process that is no Dask worker: nothing set up
+    {}
+    """
     return dict(_WORKER_STATE)
 
 
 def check_versions(client, *, expected: str | None = None, where: str = "--scheduler"):
-    """Refuse (one line, ParameterError) when a worker runs another darktmm than the client."""
+    """Refuse (one line, ParameterError) when a worker runs another darktmm than the client.
+
+    >>> check_versions(client, expected="0.0.0")   # doctest: +SKIP
+    Traceback (most recent call last):
+    ParameterError: --scheduler: 2 of 2 workers run darktmm 0.1.0 (e.g. tcp://...), this client darktmm 0.0.0; ...
+    """
     expected = _version() if expected is None else expected
     got = client.run(_worker_version)
     bad = {w: v for w, v in got.items() if v != expected}
@@ -283,7 +310,13 @@ def check_versions(client, *, expected: str | None = None, where: str = "--sched
 
 
 def local_cluster(workers: int, *, retries: int = 2, host: str = "127.0.0.1") -> DaskExecutor:
-    """A LocalCluster of ``workers`` single-threaded worker processes (no dashboard)."""
+    """A LocalCluster of ``workers`` single-threaded worker processes (no dashboard), with
+    ``retries`` re-runs of a task whose worker died (``distributed.scheduler.allowed-failures``).
+
+    >>> with local_cluster(2) as ex:   # doctest: +SKIP
+    ...     map_points(_square_point, [1.0, 2.0], {"offset": 0.0}, executor=ex)
+    [1.0, 4.0]
+    """
     _import_distributed()
     import dask
     from distributed import Client, LocalCluster
@@ -311,7 +344,10 @@ def local_cluster(workers: int, *, retries: int = 2, host: str = "127.0.0.1") ->
 def attach(
     scheduler: str | None = None, scheduler_file: str | None = None, *, retries: int = 2, timeout: float = 30
 ):
-    """Attach to a running scheduler by address or scheduler file; check the workers' version."""
+    """Attach to a running scheduler by address or scheduler file; check the workers' version.
+
+    >>> ex = attach("tcp://10.0.0.5:8786")   # doctest: +SKIP
+    """
     _import_distributed()
     from distributed import Client
 
@@ -346,7 +382,15 @@ def job_cluster(
     """A dask-jobqueue cluster (not yet scaled): one job = ``cores`` single-threaded workers.
 
     ``cluster.job_script()`` shows the batch script; ``cluster.scale(jobs=N)`` submits.
-    DARKTMM_DATA and DARKTMM_MALLOC of the client are exported in the job script.
+    DARKTMM_DATA and DARKTMM_MALLOC of the client are exported in the job script. HTCondor
+    needs ``disk``; a ``walltime`` becomes its ``+MaxRuntime`` (dask-jobqueue docs,
+    https://jobqueue.dask.org).
+
+    >>> c = job_cluster("slurm", cores=4, memory="8GB", walltime="02:00:00")   # doctest: +SKIP
+    >>> print(c.job_script())   # doctest: +SKIP
+    #!/usr/bin/env bash
+    #SBATCH -J dask-worker
+    ...
     """
     if system not in JOBQUEUES:
         raise ParameterError(f"--jobqueue = {system!r}; choose one of {', '.join(JOBQUEUES)}")
@@ -377,7 +421,10 @@ def job_cluster(
 
 
 def jobqueue_executor(system: str, *, jobs: int = 1, retries: int = 2, **kw) -> DaskExecutor:
-    """Workers as batch jobs: :func:`job_cluster` scaled to ``jobs`` jobs, with a client."""
+    """Workers as batch jobs: :func:`job_cluster` scaled to ``jobs`` jobs, with a client.
+
+    >>> ex = jobqueue_executor("htcondor", jobs=10, cores=8, memory="16GB", disk="20GB")   # doctest: +SKIP
+    """
     _import_distributed()
     import dask
     from distributed import Client
@@ -428,7 +475,16 @@ def make_executor(
 
 # --- command-line flags ------------------------------------------------------------------------
 def add_scale_arguments(parser, *, checkpoint: bool = True):
-    """Add the scale-out flags to an argparse parser (limit, constraints, generate, report)."""
+    """Add the scale-out flags to an argparse parser (limit, constraints, generate, report);
+    ``checkpoint=False`` leaves out ``--checkpoint`` (generate resumes by its manifest).
+
+    >>> import argparse
+    >>> p = argparse.ArgumentParser()
+    >>> _ = add_scale_arguments(p)
+    >>> a = p.parse_args(["--workers", "4", "--checkpoint", "scan.jsonl", "--resume"])
+    >>> a.workers, a.checkpoint, a.resume, a.retries
+    (4, 'scan.jsonl', True, 2)
+    """
     g = parser.add_argument_group("scale-out (Dask; needs darktmm[dask])")
     g.add_argument("--workers", type=int, default=1, help="N > 1: a local cluster of N worker processes")
     g.add_argument("--scheduler", metavar="ADDRESS", help="attach to a running Dask scheduler")
@@ -454,7 +510,14 @@ def add_scale_arguments(parser, *, checkpoint: bool = True):
 
 
 def executor_from_args(args):
-    """The executor of parsed :func:`add_scale_arguments` flags (serial by default)."""
+    """The executor of parsed :func:`add_scale_arguments` flags (serial by default).
+
+    >>> import argparse
+    >>> p = argparse.ArgumentParser()
+    >>> _ = add_scale_arguments(p)
+    >>> executor_from_args(p.parse_args([])).kind
+    'serial'
+    """
     job_kw = {}
     if getattr(args, "jobqueue", None):
         job_kw = {
@@ -523,8 +586,15 @@ def _json_default(o):
 class Checkpoint:
     """Completed points of a scan, one JSON line each; a header line names the scan (``tag``).
 
-    Lines are appended with one ``write`` each on an ``O_APPEND`` descriptor and flushed; a line
-    torn by a kill is ignored on reading.
+    Lines are appended with one ``write`` each on an ``O_APPEND`` descriptor (POSIX: the offset
+    and the write are one atomic step); a line torn by a kill is ignored on reading.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "scan.jsonl"
+    >>> ck = Checkpoint(path, tag={"scan": "demo"})
+    >>> ck.add("1.0", {"limit": 2.5e-11})
+    >>> Checkpoint(path, tag={"scan": "demo"}, resume=True).done
+    {'1.0': {'limit': 2.5e-11}}
     """
 
     def __init__(self, path, tag=None, *, resume=False):
@@ -573,6 +643,7 @@ class Checkpoint:
             os.close(fd)
 
     def add(self, key: str, result):
+        """Record one completed point (``result`` JSON-serialisable)."""
         self.done[key] = result
         self._append({"point": key, "result": result})
 
@@ -725,9 +796,16 @@ def borexino_limit(
     resume=False,
     progress=None,
 ):
-    """:func:`darktmm.detectors.borexino.limit` through :func:`map_points`: the same (points, info),
-    bit for bit, serial or on any executor. The SM templates, the data and the production
-    profiles are computed once by the client and sent to every worker once.
+    """:func:`darktmm.detectors.borexino.limit` through :func:`map_points`: the same points,
+    bit for bit, serial or on any executor (90 % CL upper limits on eps*mu_eff [mu_B] against
+    m_A' [GeV]; Borexino, PRD 100 (2019) 082004, arXiv:1707.09279). The SM templates, the data
+    and the production profiles are computed once by the client and sent to every worker once.
+    ``info`` holds ``shared_s``, the time of that shared part [s].
+
+    >>> from darktmm.detectors import borexino
+    >>> pts, info = borexino_limit([1e-3], method="rates", seed=1)
+    >>> info["method"], f"{pts[0].limit:.2g}", pts == borexino.limit([1e-3], method="rates", seed=1)[0]
+    ('rates', '1.2e-10', True)
     """
     from darktmm.detectors import borexino
     from darktmm.detectors import data as datamod
@@ -783,7 +861,12 @@ def borexino_limit(
 # --- a model of a large cluster -------------------------------------------------------------------
 @dataclass(frozen=True)
 class ClusterModel:
-    """Throughput of a production or a scan on ``nodes`` x ``cores`` single-threaded workers."""
+    """Throughput of a production or a scan on ``nodes`` x ``cores`` single-threaded workers
+    (the result of :func:`cluster_model`; times in s).
+
+    >>> cluster_model(work_units=100, unit_s=1.0, nodes=1, cores=2).limit
+    'cpu'
+    """
 
     workers: int
     units_per_task: float  # events or points per task

@@ -90,19 +90,57 @@ NOT_EVENT_KEYS = ("out", "json", "plot", "data_dir")
 _CACHE: dict = {}  # per process: plan id -> built process
 
 
+def _demo_config():
+    """A tiny run card for the doctests (2000 unweighted pep events in blocks of 1024)."""
+    from darktmm.simulate import cards
+
+    card = {"process": "borexino", "events": 2000, "unweighted": True, "block": 1024, "pilot": 4096}
+    return cards.resolve({**card, "train_nitn": 3, "borexino": {"component": "pep"}})
+
+
+_DEMO: list = []
+
+
+def _demo():
+    """(directory, manifest) of a tiny 2-shard run made once per process (doctests)."""
+    if not _DEMO:
+        import tempfile
+
+        d = Path(tempfile.mkdtemp(prefix="darktmm-shards-"))
+        cfg = _demo_config()
+        cfg["events"] = 2000
+        man = generate(cfg, d / "ev.root", shards=2)
+        _DEMO.append((d, man))
+    return _DEMO[0]
+
+
 # --- names ------------------------------------------------------------------------------------------
 def shard_path(out, j: int) -> Path:
-    """``ev.root`` -> ``ev.shard0000j.root``."""
+    """``ev.root`` -> ``ev.shard0000j.root`` (the layout of issue 11).
+
+    >>> shard_path("runs/ev.root", 3).as_posix()
+    'runs/ev.shard00003.root'
+    """
     p = Path(out)
     return p.with_name(f"{p.stem}.shard{int(j):05d}{p.suffix}")
 
 
 def manifest_path(out) -> Path:
+    """``ev.root`` -> ``ev.manifest.json``.
+
+    >>> manifest_path("runs/ev.root").name
+    'ev.manifest.json'
+    """
     p = Path(out)
     return p.with_name(f"{p.stem}.manifest.json")
 
 
 def plan_path(out) -> Path:
+    """``ev.root`` -> ``ev.plan.json``.
+
+    >>> plan_path("ev.root").name
+    'ev.plan.json'
+    """
     p = Path(out)
     return p.with_name(f"{p.stem}.plan.json")
 
@@ -116,7 +154,14 @@ def _check_out(out) -> Path:
 
 
 def event_card(config: dict) -> str:
-    """The card text that decides the events (output names and printing left out)."""
+    """The card text that decides the events (output names and printing left out).
+
+    >>> from darktmm.simulate import cards
+    >>> a = cards.resolve({"process": "na64", "events": 10, "out": "a.root"})
+    >>> b = cards.resolve({"process": "na64", "events": 10, "out": "b.root", "json": True})
+    >>> event_card(a) == event_card(b)
+    True
+    """
     from darktmm.simulate import cards
 
     return cards.to_toml({k: v for k, v in config.items() if k not in NOT_EVENT_KEYS})
@@ -163,6 +208,10 @@ def count_range(krange, job: dict) -> dict:
 
     Unweighted blocks take all their accepted events (the run's last block is redone by the
     plan with its true take); weighted blocks use the trials the run has left at that block.
+
+    >>> plan = load_plan(_demo()[0])
+    >>> count_range((0, 2), _job(plan))["take"] == plan["block_sums"]["take"][:2]
+    True
     """
     k0, k1 = (int(x) for x in krange)
     run = _frozen_run(job)
@@ -200,7 +249,15 @@ def prepare(config: dict, out, *, shards: int, executor=None, progress=None) -> 
     """Train and freeze the map, run the pilot and the counting pass once; write ``ev.plan.json``.
 
     ``config`` is a resolved run card (:func:`darktmm.simulate.cards.resolve`); ``out`` the
-    ``.root`` name the shards derive from. Returns the plan (a dict).
+    ``.root`` name the shards derive from. Returns the plan (a dict). ``executor`` runs the
+    counting pass (serial by default).
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> plan = prepare(_demo_config(), d / "ev.root", shards=2)
+    >>> t = plan["shards"]
+    >>> t[0]["first_event"], t[1]["first_event"] == 1 + t[0]["entries"], plan["events"]
+    (1, True, 2000)
     """
     from darktmm.simulate import cards
     from darktmm.simulate.runs import versions
@@ -308,7 +365,11 @@ def prepare(config: dict, out, *, shards: int, executor=None, progress=None) -> 
 
 
 def load_plan(path) -> dict:
-    """Read ``ev.plan.json`` (or the one plan of a run directory)."""
+    """Read ``ev.plan.json`` (or the one plan of a run directory).
+
+    >>> load_plan(_demo()[0])["n_shards"]
+    2
+    """
     p = Path(path)
     if p.is_dir():
         found = sorted(p.glob("*.plan.json"))
@@ -364,6 +425,12 @@ def produce_shard(j: int, job: dict, out_dir: str) -> dict:
     """Write shard j of the plan (atomic) and return its record (file, entries, sha256, sums).
 
     The one shard function: called by the executor's tasks and by :func:`run_shard`.
+
+    >>> import tempfile
+    >>> d, man = _demo()
+    >>> rec = produce_shard(1, _job(load_plan(d)), tempfile.mkdtemp())
+    >>> rec["entries"] == man["shards"][1]["entries"], rec["first_event"] == man["shards"][1]["first_event"]
+    (True, True)
     """
     from darktmm.simulate import eventio
 
@@ -419,7 +486,12 @@ def _check_sums(plan: dict, rec: dict):
 
 
 def read_runinfo(path) -> dict:
-    """The runinfo JSON of a darktmm ROOT file."""
+    """The runinfo JSON of a darktmm ROOT file.
+
+    >>> d, man = _demo()
+    >>> read_runinfo(d / "ev.shard00001.root")["first_event"] == man["shards"][1]["first_event"]
+    True
+    """
     import uproot
 
     with uproot.open(path) as f:
@@ -432,6 +504,12 @@ def verify_shard(plan: dict, j: int, out_dir, sha256: str | None = None) -> dict
 
     Checks the runinfo (plan id, shard, block range, entries, per-block sums) and, when given,
     the sha256 recorded in the manifest.
+
+    >>> d, man = _demo()
+    >>> verify_shard(load_plan(d), 0, d)["entries"] == man["shards"][0]["entries"]
+    True
+    >>> verify_shard(load_plan(d), 0, d, sha256="0" * 64) is None   # not the recorded file
+    True
     """
     t = plan["shards"][j]
     path = Path(out_dir) / t["file"]
@@ -500,13 +578,25 @@ def _manifest(plan: dict, done: dict) -> dict:
 
 def files(manifest, tree: str | None = None):
     """The shard paths of a manifest in stream order; with ``tree``, as ``{path: tree}`` for
-    ``uproot.concatenate``/``uproot.iterate``."""
+    ``uproot.concatenate``/``uproot.iterate``.
+
+    >>> import uproot
+    >>> d, man = _demo()
+    >>> len(uproot.concatenate(files(d / "ev.manifest.json", tree="events"), ["event"]))
+    2000
+    """
     m = Path(manifest)
     paths = [str(m.parent / s["file"]) for s in load_manifest(m)["shards"]]
     return paths if tree is None else {p: tree for p in paths}
 
 
 def load_manifest(path) -> dict:
+    """Read and check ``ev.manifest.json``.
+
+    >>> d, man = _demo()
+    >>> load_manifest(d / "ev.manifest.json")["complete"]
+    True
+    """
     p = Path(path)
     try:
         man = json.loads(p.read_text())
@@ -606,11 +696,13 @@ def generate(
         _write_json(manifest_path(out), _manifest(plan, done))
         todo = [j for j in range(plan["n_shards"]) if j not in done]
         kept = sorted(done)
+        tasks = iter(())
         try:
             if todo:
                 job_f = executor.scatter(_job(plan))
                 last = time.monotonic()
-                for _, rec in executor.imap(_produce_task, todo, job_f, str(out.parent)):
+                tasks = executor.imap(_produce_task, todo, job_f, str(out.parent))
+                for _, rec in tasks:
                     _check_sums(plan, rec)
                     done[rec["index"]] = rec
                     if progress:
@@ -619,6 +711,8 @@ def generate(
                         _write_json(manifest_path(out), _manifest(plan, done))
                         last = time.monotonic()
         except BaseException:
+            with contextlib.suppress(Exception):
+                tasks.close()  # cancels the tasks not yet done (an attached cluster keeps running)
             if getattr(executor, "cluster", None) is not None:
                 executor.close()  # stop the workers before sweeping their temporary files
             _sweep(out, plan["n_shards"])
@@ -637,6 +731,10 @@ def run_shard(run_dir, j: int) -> dict:
 
     A complete, valid shard is kept as it is. Temporary files of an earlier attempt of this
     shard are removed first (a job array runs each shard once at a time).
+
+    >>> d, man = _demo()
+    >>> run_shard(d, 0)["sha256"] == man["shards"][0]["sha256"]   # complete: kept
+    True
     """
     plan = load_plan(run_dir)
     out_dir = Path(plan["_path"]).parent
@@ -654,7 +752,12 @@ def run_shard(run_dir, j: int) -> dict:
 
 
 def finalize(run_dir) -> dict:
-    """Batch-farm end: verify every shard of the plan in ``run_dir`` and write the manifest."""
+    """Batch-farm end: verify every shard of the plan in ``run_dir`` and write the manifest.
+
+    >>> d, man = _demo()
+    >>> finalize(d)["complete"]
+    True
+    """
     plan = load_plan(run_dir)
     out_dir = Path(plan["_path"]).parent
     done = {}
@@ -669,7 +772,13 @@ def finalize(run_dir) -> dict:
 
 def recombine(paths) -> dict:
     """sigma +- dsigma and the counters of the run from the per-block sums in its shard files
-    (in stream order): bit for bit the serial run's (the float sums are added block by block)."""
+    (in stream order): bit for bit the serial run's (the float sums are added block by block).
+
+    >>> d, man = _demo()
+    >>> rc = recombine(files(d / "ev.manifest.json"))
+    >>> rc["sigma"] == man["summary"]["sigma"], rc["events_written"]
+    (True, 2000)
+    """
     infos = [read_runinfo(p) for p in paths]
     infos.sort(key=lambda i: i["block_first"])
     blocks = {f: [] for f in BLOCK_FIELDS}
@@ -703,6 +812,10 @@ def merge(manifest, out, *, force: bool = False, step: int = 100_000, verify: bo
     stream order (same branches, types and titles), the ``runinfo`` rows of every shard, and
     each ``h_*`` histogram added over the shards. ``step`` events are held at a time.
     ``verify`` checks each shard's sha256 against the manifest first.
+
+    >>> d, man = _demo()
+    >>> merge(d / "ev.manifest.json", d / "merged.root", force=True)["events"]
+    2000
     """
     import awkward as ak
     import uproot

@@ -284,7 +284,8 @@ class Vegas:
         :meth:`map_points` only: no training or integration (those raise).
 
         The map is used as it is: ``vegas.Integrator(map)`` would re-grid it to its own default
-        number of increments, so no integrator is built (``shared/design.md``, Library pitfalls).
+        number of increments, so no integrator is built (``shared/design.md``, Library pitfalls;
+        Lepage, J. Comput. Phys. 27 (1978) 192).
 
         >>> import pickle
         >>> vg = Vegas(2, seed=1, neval=2000)
@@ -305,7 +306,9 @@ class Vegas:
 
 
 def map_fingerprint(amap) -> str:
-    """sha256 (hex) of an adapted map's grid and increments: equal maps map points identically.
+    """sha256 (hex) of an adapted map's grid and increments: equal maps map points identically
+    (the map, not the integrator, is what is pickled and compared: shared/design.md, Library
+    pitfalls; vegas: Lepage, J. Comput. Phys. 27 (1978) 192).
 
     >>> vg = Vegas(1, seed=1, neval=1000)
     >>> len(map_fingerprint(vg.map))
