@@ -32,9 +32,9 @@ import time
 
 PROCESSES = {
     "nu-e 7Be SM": ("borexino", {"component": "7Be", "kind": "sm"}),
-    "nu-e pp TMM": ("borexino", {"component": "pp", "kind": "tmm", "m_ap": 5e-4}),
-    "gamma A' Y(3S)": ("babar", {"resonance": "3S", "m_ap": 1.0, "eps": 1e-3}),
-    "NA64 e Z -> e Z A'": ("na64", {"m_ap": 0.01, "eps": 1e-4}),
+    "nu-e pp TMM": ("borexino", {"component": "pp", "kind": "tmm", "m_ap": "0.5MeV"}),
+    "gamma A' Y(3S)": ("babar", {"resonance": "3S", "m_ap": "1GeV", "eps": 1e-3}),
+    "NA64 e Z -> e Z A'": ("na64", {"m_ap": "10MeV", "eps": 1e-4}),
 }
 
 
@@ -49,15 +49,16 @@ def _rss_now_kB() -> float:
 
 def _run(process, options, n, path, seed=1):
     from darktmm.simulate import cards, eventio, sampler
+    from darktmm.simulate.commands import generate as gen
 
-    cfg = cards.resolve({"process": process, "events": n, "seed": seed, "unweighted": True, process: options})
-    proc = cards.build_process(cfg)
-    run = sampler.generate(proc, n, **cards.run_options(cfg))
+    cfg = gen.resolve({"process": process, "events": n, "seed": seed, "unweighted": True, process: options})
+    proc = gen.build_process(cfg)
+    run = sampler.generate(proc, n, **gen.run_options(cfg))
     t0 = time.perf_counter()
     run.prepare()
     t1 = time.perf_counter()
     rss_prepared = _rss_now_kB()
-    s = eventio.write_root(path, run, card_toml=cards.to_toml(cfg))
+    s = eventio.write_root(path, run, card_toml=cards.to_toml(gen.SCHEMA, cfg))
     t2 = time.perf_counter()
     return {
         "prepare_s": t1 - t0,

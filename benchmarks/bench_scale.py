@@ -44,9 +44,9 @@ def _load():
 
 
 def _card(n, seed=1):
-    from darktmm.simulate import cards
+    from darktmm.simulate.commands import generate as gen
 
-    return cards.resolve(
+    return gen.resolve(
         {
             "process": "borexino",
             "events": int(n),
@@ -74,13 +74,16 @@ def _noop(x, shared):
 def _serial_generate(n, path):
     from darktmm.detectors import borexino
     from darktmm.simulate import alloc, cards, eventio, sampler
+    from darktmm.simulate.commands import generate as gen
 
     alloc.from_environment()
     t0 = time.perf_counter()  # as darktmm generate: the process, VEGAS, pilot and the file
     cfg = _card(n)
-    proc = cards.build_process(cfg, borexino.production_profiles(cfg["data_dir"]))
-    run = sampler.generate(proc, cfg["events"], **cards.run_options(cfg))
-    s = eventio.write_root(path, run, compression_spec=cfg["compression"], card_toml=cards.to_toml(cfg))
+    proc = gen.build_process(cfg, borexino.production_profiles(cfg["data_dir"]))
+    run = sampler.generate(proc, cfg["events"], **gen.run_options(cfg))
+    s = eventio.write_root(
+        path, run, compression_spec=cfg["compression"], card_toml=cards.to_toml(gen.SCHEMA, cfg)
+    )
     return s, time.perf_counter() - t0
 
 

@@ -25,6 +25,9 @@ from darktmm.spectra.model import DarkSector
 from darktmm.spectra.validate import ParameterError, check_range
 from darktmm.spectra.widths import invisible_summary
 
+#: The expected-limit keys of a point, from low to high.
+BAND_KEYS = ("expected_m2", "expected_m1", "expected", "expected_p1", "expected_p2")
+
 
 @dataclass(frozen=True)
 class EpsLimit:
@@ -73,14 +76,19 @@ class EpsLimit:
         )
 
     def as_point(self) -> dict:
-        """The JSON point of ``darktmm limit``: m_ap_GeV, limit, expected (None), br_inv, p_inv."""
-        return {
-            "m_ap_GeV": float(self.m_ap),
-            "limit": float(self.eps),
-            "expected": None,
-            "br_inv": float(self.br_inv),
-            "p_inv": float(self.p_inv),
-        }
+        """The JSON point of ``darktmm limit``: m_ap_GeV, limit, the expected limit and its band when
+        the search has one (``expected_m2 <= expected_m1 <= expected <= expected_p1 <= expected_p2``,
+        from ``extra``; NA64) or ``expected`` None (BaBar: recast from its observed curve), br_inv, p_inv.
+        """
+        point = {"m_ap_GeV": float(self.m_ap), "limit": float(self.eps)}
+        if "expected" in self.extra:
+            for k in BAND_KEYS:
+                point[k] = float(self.extra[k])
+        else:
+            point["expected"] = None
+        point["br_inv"] = float(self.br_inv)
+        point["p_inv"] = float(self.p_inv)
+        return point
 
 
 def make_model(m_ap, eps, gamma_dark=0.0, mu_D_muB=None) -> DarkSector:

@@ -24,6 +24,7 @@ validation configuration of section 7.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -31,7 +32,18 @@ import numpy as np
 
 from darktmm.detectors import data as datamod
 from darktmm.detectors.response import gaussian_bin_probabilities
-from darktmm.detectors.stats import LinearPoissonModel, chi2_rates, upper_limit
+from darktmm.detectors.stats import (
+    DELTA_90,
+    Band,
+    LinearPoissonModel,
+    ProfileScan,
+    asimov_band,
+    chi2_rates,
+    cls_upper_limit,
+    conditional_width_ratio,
+    quadratic_chi2_limit,
+    upper_limit,
+)
 from darktmm.spectra.constants import MEV, SECONDS_PER_DAY
 from darktmm.spectra.integrate import Vegas, max_rel_error
 from darktmm.spectra.model import NUFIT52, DarkSector, Oscillation
@@ -360,38 +372,282 @@ TREATMENTS = {
 }
 
 
-def build_model(data: PhaseIIData, sm: dict, sm_rates: dict, tmm: dict | None, treatment="ssm"):
+@dataclass(frozen=True)
+class Prior:
+    """A Gaussian prior of one nuisance of the spectral fit: center +- sigma [unit], with its source."""
+
+    center: float
+    sigma: float
+    unit: str
+    source: str
+
+
+#: Nominal constraints of section 7 item 5 (always in the fit; pp and 7Be follow the treatment).
+NUISANCE_PRIORS = {
+    "pep": Prior(
+        2.74, 0.04, "cpd/100t", "B16-HZ pep expectation, PRD 100 (2019) 082004 Tab. V (solar_borexino.md 7)"
+    ),
+    "CNO": Prior(
+        4.92, 0.55, "cpd/100t", "B16-HZ CNO, Borexino open data arXiv:2005.12829 Tab. 2 (solar_borexino.md 7)"
+    ),
+    "C14": Prior(
+        1.0,
+        0.05,
+        "x Borexino fit",
+        "14C 40.0 +- 2.0 Bq/100 t, Newtrinos borexino_ph2_spectrum.jl (solar_borexino.md 6)",
+    ),
+    "pileup": Prior(
+        1.0, 0.02, "x Borexino fit", "pile-up 137.5 +- 2.8 cpd/100 t, same source (solar_borexino.md 6)"
+    ),
+}
+
+#: Systematic nuisances of ``build_model(systematics=True)``, in the fit as shifts from nominal.
+#: * exposure: a common factor (1 + eta) on every Monte Carlo prediction (solar, 8B/hep, TMM);
+#:   sigma = 0.45 % from the target-electron count (3.307 +- 0.015)e31 per 100 t (arXiv:1308.0443,
+#:   solar_borexino.md 4.1). The TFC exposure 582.326 day x 100 t itself is fixed by the integer
+#:   counts of the public spectrum (4.1) and carries no further error here.
+#: * response scale, offset and resolution coefficient of :class:`Response` (first-order template
+#:   morphing, :func:`response_derivatives`). The effective response is a fit without published
+#:   errors (solar_borexino.md 5, [D]); the widths are loose priors set by the evidence quoted
+#:   there: the Phase-III calibration of the same energy axis (calibration.txt) differs by a 0.2 %
+#:   scale and a 3.1 keV offset, so scale +-0.5 % and offset +-3 keV; the resolution coefficient
+#:   +-5 % (the fitted 6.0 % at 1 MeV against the nominal 5 %/sqrt(E) of 1308.0443 brackets it,
+#:   and the model/solar mismatch above 0.8 MeV is +2 to +13 %).
+SYSTEMATIC_PRIORS = {
+    "exposure": Prior(0.0, 0.0045, "fraction", "target electrons (3.307 +- 0.015)e31/100 t, arXiv:1308.0443"),
+    "response_scale": Prior(
+        0.0,
+        0.005 * RESPONSE.scale,
+        "dimensionless",
+        "loose: Phase-III calibration.txt differs by 0.2 % (solar_borexino.md 5)",
+    ),
+    "response_offset": Prior(
+        0.0, 0.003 * MEV, "GeV", "loose: calibration.txt offset 3.1 keV (solar_borexino.md 5)"
+    ),
+    "response_sigma_coeff": Prior(
+        0.0,
+        0.05 * RESPONSE.sigma_coeff,
+        "GeV",
+        "loose +-5 %: fitted 6.0 % vs nominal 5 %/sqrt(E) at 1 MeV (1308.0443)",
+    ),
+}
+
+
+def _systematic_names(systematics) -> tuple[str, ...]:
+    """True: all of :data:`SYSTEMATIC_PRIORS`; False/None: none; else the names given."""
+    if systematics is True:
+        return tuple(SYSTEMATIC_PRIORS)
+    names = tuple(systematics or ())
+    for name in names:
+        if name not in SYSTEMATIC_PRIORS:
+            raise ParameterError(f"systematics: {name!r} unknown; choose from {list(SYSTEMATIC_PRIORS)}")
+    return names
+
+
+def priors(treatment: str = "ssm", systematics=False) -> dict:
+    """Every Gaussian prior of the spectral fit as {name: {center, sigma, unit, source}}, for
+    ``describe()`` and the output metadata (sigma None: free, no constraint).
+
+    >>> p = priors("ssm", systematics=True)
+    >>> p["pp"]["sigma"], round(p["exposure"]["sigma"], 4)
+    (1.311, 0.0045)
+    """
+    if treatment not in TREATMENTS:
+        raise ParameterError(f"treatment = {treatment!r}; choose from {sorted(TREATMENTS)}")
+    pp_c, pp_s, be_c, be_s = TREATMENTS[treatment]
+    src = f"treatment {treatment!r}: SSM B16-HZ (solar_borexino.md 7 item 5)"
+    out = {
+        "pp": Prior(pp_c, pp_s, "cpd/100t", src),
+        "7Be": Prior(be_c, be_s, "cpd/100t", src),
+        **NUISANCE_PRIORS,
+    }
+    out |= {k: SYSTEMATIC_PRIORS[k] for k in _systematic_names(systematics)}
+    return {
+        k: {
+            "center": v.center,
+            "sigma": float(v.sigma) if np.isfinite(v.sigma) else None,
+            "unit": v.unit,
+            "source": v.source,
+        }
+        for k, v in out.items()
+    }
+
+
+_RESPONSE_PARAMS = {
+    "response_scale": "scale",
+    "response_offset": "offset",
+    "response_sigma_coeff": "sigma_coeff",
+}
+#: Central-difference steps of :func:`response_derivatives` (0.1 of each prior width).
+_RESPONSE_STEPS = {"response_scale": 5e-4, "response_offset": 3e-4 * MEV, "response_sigma_coeff": 3e-4 * MEV}
+
+
+def response_derivatives(
+    spec: Spectrum, response: Response = RESPONSE, sub: int = 10
+) -> dict[str, np.ndarray]:
+    """d(folded spectrum)/d p for p = scale, offset, sigma_coeff [cpd/100 t per bin per unit p].
+
+    The true-recoil histogram of ``spec`` is refolded, piecewise constant over ``sub`` sub-bins of
+    each true bin, at p +- h (central difference, h = 0.1 of the prior width); the
+    piecewise-constant error cancels in the difference to first order. First-order template
+    morphing (a linear shape systematic, as HistFactory's histosys, Cranmer et al. CERN-OPEN-2012-016).
+
+    A line of recoils at T = 0.5 MeV: moving the offset by dE moves the mean E_rec by dE, so
+    sum_b E_b dF_b/d offset equals the total rate (here 1)
+
+    >>> te = np.linspace(0.0, 1.0e-3, 101)
+    >>> true = np.where(np.arange(100) == 50, 1.0, 0.0)
+    >>> s = Spectrum("x", "sm", te, true, 0 * true, window_edges(), np.zeros(401), np.zeros(401))
+    >>> d = response_derivatives(s)
+    >>> e = window_edges()
+    >>> round(float(d["response_offset"] @ (0.5 * (e[1:] + e[:-1]))), 4)
+    1.0
+    """
+    import dataclasses
+
+    te = np.asarray(spec.true_edges)
+    frac = (np.arange(sub) + 0.5) / sub
+    T = (te[:-1, None] + np.diff(te)[:, None] * frac[None, :]).ravel()
+    w = np.repeat(np.asarray(spec.true) / sub, sub)
+    keep = (w > 0) & (T > 0)
+    T, w = T[keep], w[keep]
+    out = {}
+    for name, attr in _RESPONSE_PARAMS.items():
+        p0 = getattr(response, attr)
+        h = _RESPONSE_STEPS[name]
+        up = dataclasses.replace(response, **{attr: p0 + h}).matrix(T, spec.folded_edges) @ w
+        dn = dataclasses.replace(response, **{attr: p0 - h}).matrix(T, spec.folded_edges) @ w
+        out[name] = (up - dn) / (2.0 * h)
+    return out
+
+
+def build_model(
+    data: PhaseIIData,
+    sm: dict,
+    sm_rates: dict,
+    tmm: dict | None,
+    treatment="ssm",
+    *,
+    mc_errors: bool = True,
+    systematics=False,
+) -> LinearPoissonModel:
     """The LinearPoissonModel of section 7: rates of pp, 7Be, pep, CNO [cpd/100 t]; background
-    scale factors relative to Borexino's fit; the TMM strength s = (mu/MU_REF)^2 last."""
+    scale factors relative to Borexino's fit; the TMM strength s = (mu/MU_REF)^2 last.
+
+    ``mc_errors``: each bin's VEGAS error of the Monte Carlo templates (solar, 8B + hep, TMM)
+    enters as a Barlow-Beeston-lite nuisance (``LinearPoissonModel(A_var=...)``).
+    ``systematics``: add the nuisances of :data:`SYSTEMATIC_PRIORS` (exposure, response), between
+    the backgrounds and s: True for all of them, or an iterable of their names.
+    """
     if treatment not in TREATMENTS:
         raise ParameterError(f"treatment = {treatment!r}; choose from {sorted(TREATMENTS)}")
     ex = EXPOSURE_TFC
     per_rate = {c: sm[c].folded * ex / sm_rates[c] for c in SOLAR}
+    per_rate_var = {c: (sm[c].folded_err * ex / sm_rates[c]) ** 2 for c in SOLAR}
     cno_rate = sum(sm_rates[c] for c in CNO)
     cno = sum(sm[c].folded for c in CNO) * ex / cno_rate
+    cno_var = sum(sm[c].folded_err ** 2 for c in CNO) * (ex / cno_rate) ** 2
     A = [per_rate["pp"], per_rate["7Be"], per_rate["pep"], cno]
+    A_var = [per_rate_var["pp"], per_rate_var["7Be"], per_rate_var["pep"], cno_var]
     names = ["pp", "7Be", "pep", "CNO"]
-    pp_c, pp_s, be_c, be_s = TREATMENTS[treatment]
-    center = [pp_c, be_c, 2.74, 4.92]
-    sigma = [pp_s, be_s, 0.04, 0.55]
+    pri = priors(treatment)
+    center = [pri[c]["center"] for c in names]
+    sigma = [pri[c]["sigma"] for c in names]
+    lower = [0.0] * 4
+    zero = np.zeros_like(data.counts, dtype=float)
     for b in BACKGROUNDS:
         A.append(data.backgrounds[b])
+        A_var.append(zero)
         names.append(b)
         center.append(1.0)
-        sigma.append({"C14": 0.05, "pileup": 0.02}.get(b, np.inf))
+        sigma.append(pri[b]["sigma"] if b in pri else np.inf)
+        lower.append(0.0)
     fixed = per_rate["8B"] * B8_RATE + sm["hep"].folded * ex
-    if tmm is not None:
-        A.append(sum(tmm[c].folded for c in SOLAR) * ex)
+    fixed_var = per_rate_var["8B"] * B8_RATE**2 + (sm["hep"].folded_err * ex) ** 2
+    sig = sum(tmm[c].folded for c in SOLAR) * ex if tmm is not None else None
+    bilinear = []
+    sys_names = _systematic_names(systematics)
+    if sys_names:
+        import dataclasses
+
+        # the Monte Carlo parts scale with (1 + eta) and shift with the response: bilinear terms
+        # with the rate parameters and s, linear terms for the fixed 8B + hep part
+        mc_parts = {"pp": ("pp",), "7Be": ("7Be",), "pep": ("pep",), "CNO": CNO}
+        deriv = {}
+        if set(sys_names) & set(_RESPONSE_PARAMS):
+            deriv = {c: response_derivatives(sm[c]) for c in SOLAR}
+        dsig = None
+        if tmm is not None and deriv:
+            tot = dataclasses.replace(
+                tmm[SOLAR[0]], true=sum(tmm[c].true for c in SOLAR), folded=sum(tmm[c].folded for c in SOLAR)
+            )
+            dsig = response_derivatives(tot)
+        for name in sys_names:
+            p = SYSTEMATIC_PRIORS[name]
+            names.append(name)
+            center.append(p.center)
+            sigma.append(p.sigma)
+            lower.append(-np.inf)
+            A_var.append(zero)
+            if name == "exposure":
+                A.append(fixed.copy())
+                for par in mc_parts:
+                    bilinear.append((name, par, A[names.index(par)]))
+                if sig is not None:
+                    bilinear.append((name, "s", sig))
+                continue
+            d = {c: deriv[c][name] * ex for c in SOLAR}
+            A.append(d["8B"] / sm_rates["8B"] * B8_RATE + d["hep"])
+            for par, comps in mc_parts.items():
+                bilinear.append((name, par, sum(d[c] for c in comps) / sum(sm_rates[c] for c in comps)))
+            if dsig is not None:
+                bilinear.append((name, "s", dsig[name] * ex))
+    if sig is not None:
+        A.append(sig)
+        A_var.append(sum(tmm[c].folded_err ** 2 for c in SOLAR) * ex**2)
         names.append("s")
         center.append(np.nan)
         sigma.append(np.inf)
+        lower.append(0.0)
     center = np.array(center, dtype=float)
     scale = np.where(np.isfinite(center) & (center > 0), center, 1.0)
-    return LinearPoissonModel(np.array(A), fixed, names, center, sigma, scale=scale)
+    return LinearPoissonModel(
+        np.array(A),
+        fixed,
+        names,
+        center,
+        sigma,
+        lower=np.array(lower),
+        scale=scale,
+        A_var=np.array(A_var) if mc_errors else None,
+        fixed_var=fixed_var if mc_errors else None,
+        bilinear=bilinear,
+    )
+
+
+#: Statistical methods of the limit: the one-sided profile likelihood (q~ = 2.71, the baseline of
+#: section 7) or asymptotic CLs at 90 % (Read 2002; arXiv:1007.1727).
+METHODS_CL = ("profile", "cls")
+
+
+#: The Asimov data set of the expected band. "nominal" (the project convention of
+#: solar_borexino.md section 8, Asimov median 3.41e-11 muB at m_A' -> 0): data = expectation at
+#: the background-only fit, Gaussian constraints kept at their nominal centres; it describes
+#: toys that fluctuate only the counts. Its best fit s_A is then > 0 (the SSM priors pull against
+#: the fitted 7Be), which ``asimov_band(theta_hat_A=...)`` accounts for. "fitted" (arXiv:1007.1727
+#: Sec. 3.2, pyhf): the constraint centres (global observables) moved to the fitted values too, so
+#: s_A = 0; it describes toys that also fluctuate the auxiliary measurements.
+ASIMOV_KINDS = ("nominal", "fitted")
 
 
 @dataclass
 class LimitPoint:
+    """One 90 % CL upper limit on eps*mu_eff [mu_B] with its Asimov expected band [mu_B].
+
+    expected_m2 .. expected_p2 are the -2, -1, +1, +2 sigma quantiles of the background-only
+    limit distribution (``stats.asimov_band``), mapped from theta = (mu/MU_REF)^2 to mu.
+    """
+
     m_ap: float  # GeV
     limit: float  # eps*mu_eff upper limit, mu_B
     expected: float  # Asimov median expected, mu_B
@@ -400,52 +656,108 @@ class LimitPoint:
     deviance_null: float = float("nan")
     method: str = "spectral"
     extra: dict = field(default_factory=dict)
+    expected_m2: float = float("nan")
+    expected_m1: float = float("nan")
+    expected_p1: float = float("nan")
+    expected_p2: float = float("nan")
+    method_cl: str = "profile"
+
+    @property
+    def band(self) -> Band:
+        return Band(self.expected_m2, self.expected_m1, self.expected, self.expected_p1, self.expected_p2)
 
 
-def _limit_on_s(model: LinearPoissonModel, n) -> tuple[float, float, float]:
-    free = model.fit(n)
-    s_hat = float(free.theta[-1])
-    d_min = free.deviance
-    start = {"x": free.theta}
-
-    def prof(s):
-        r = model.fit(n, fix={"s": s}, start=start["x"])
-        start["x"] = r.theta
-        return r.deviance
-
-    s_ul = upper_limit(prof, s_hat, d_min, delta=2.71)
-    return s_ul, s_hat, d_min
+def _check_method_cl(method_cl: str) -> None:
+    if method_cl not in METHODS_CL:
+        raise ParameterError(f"method_cl = {method_cl!r}; choose from {list(METHODS_CL)}")
 
 
 def spectral_limit_from_templates(
-    data: PhaseIIData, sm, sm_rates, tmm, m_ap, treatment="ssm", expected=True
+    data: PhaseIIData,
+    sm,
+    sm_rates,
+    tmm,
+    m_ap,
+    treatment="ssm",
+    expected=True,
+    *,
+    method_cl: str = "profile",
+    mc_errors: bool = True,
+    systematics=False,
+    asimov: str = "nominal",
 ) -> LimitPoint:
-    """90 % CL upper limit on eps*mu_eff [mu_B] from the spectral fit, and the Asimov expected."""
-    model = build_model(data, sm, sm_rates, tmm, treatment)
+    """90 % CL upper limit on eps*mu_eff [mu_B] from the spectral fit, with the Asimov band.
+
+    ``method_cl="profile"``: q~(s) = 2.71 on s = (mu/MU_REF)^2 >= 0; ``"cls"``: asymptotic CLs =
+    0.10. The band (``expected=True``; always computed for CLs, which needs q_A) comes from the
+    Asimov data set of the background-only fit to the data (``stats.asimov_band``).
+    """
+    _check_method_cl(method_cl)
+    if asimov not in ASIMOV_KINDS:
+        raise ParameterError(f"asimov = {asimov!r}; choose from {list(ASIMOV_KINDS)}")
+    model = build_model(data, sm, sm_rates, tmm, treatment, mc_errors=mc_errors, systematics=systematics)
+    info = {
+        "treatment": treatment,
+        "method_cl": method_cl,
+        "mc_errors": mc_errors,
+        "systematics": list(_systematic_names(systematics)),
+    }
     # rescale the signal template to ~1000 events so that s is O(1) at every mass (a heavy A'
     # suppresses the rate by (m_A'^2/2 m_e T)^2, many orders of magnitude)
-    n_sig = float(model.A[-1].sum())
+    n_sig = float(model.A[model.index("s")].sum())
     if not n_sig > 0:
-        return LimitPoint(m_ap, np.inf, np.inf, 0.0, np.nan, np.nan, "spectral", {"treatment": treatment})
+        inf = np.inf
+        return LimitPoint(
+            m_ap, inf, inf, 0.0, np.nan, np.nan, "spectral", info, inf, inf, inf, inf, method_cl
+        )
     k = 1000.0 / n_sig
-    model.A[-1] *= k
-    s_ul, s_hat, d_min = _limit_on_s(model, data.counts)
+    model.rescale("s", k)
+
+    def to_mu(t):
+        return MU_REF * np.sqrt(max(t, 0.0) * k)
+
+    obs = ProfileScan(model, data.counts, "s")
     null = model.fit(data.counts, fix={"s": 0.0})
-    exp = float("nan")
-    if expected:
-        asimov = model.expected(null.theta)
-        s_ul_a, _, _ = _limit_on_s(model, asimov)
-        exp = MU_REF * np.sqrt(s_ul_a * k)
-    s_hat *= k
+    band = None
+    if expected or method_cl == "cls":
+        if asimov == "nominal":
+            asimov_model, asimov_n = model, model.expected(null.theta)
+        else:
+            asimov_n, asimov_model = model.asimov(null.theta)
+        asimov_scan = ProfileScan(asimov_model, asimov_n, "s")
+        # "nominal": the counts alone fluctuate, so theta_hat spreads by sigma_cond < sigma_A
+        ratio = conditional_width_ratio(model, null.theta, "s") if asimov == "nominal" else 1.0
+        band_s = asimov_band(
+            asimov_scan.q, method=method_cl, theta_hat_A=asimov_scan.theta_hat, width_ratio=ratio
+        )
+        info["band_width_ratio"] = ratio
+        info["theta_hat_asimov_s"] = asimov_scan.theta_hat * k
+        band = band_s.map(to_mu)
+        info["band_s"] = band_s.as_dict()
+        info["sigma_A_s"] = (
+            (band_s.expected - asimov_scan.theta_hat) / math.sqrt(asimov_scan.q(band_s.expected)) * k
+        )
+    if method_cl == "profile":
+        s_ul = upper_limit(obs.deviance, obs.theta_hat, obs.d_min, delta=DELTA_90)
+    else:
+        s_ul = cls_upper_limit(obs.q, asimov_scan.q, cl=0.9)
+    info["nuisances_null"] = dict(zip(model.names, null.theta.tolist()))
+    info["signal_scale_k"] = k
+    b = band.as_tuple() if band is not None else (np.nan,) * 5
     return LimitPoint(
         m_ap,
-        MU_REF * np.sqrt(s_ul * k),
-        exp,
-        s_hat,
-        d_min,
+        to_mu(s_ul),
+        b[2],
+        obs.theta_hat * k,
+        obs.d_min,
         null.deviance,
         "spectral",
-        {"nuisances_null": dict(zip(model.names, null.theta.tolist())), "treatment": treatment},
+        info,
+        b[0],
+        b[1],
+        b[3],
+        b[4],
+        method_cl,
     )
 
 
@@ -483,29 +795,47 @@ def tmm_rate_above(
     return integ.integrate(proc, nitn=5).mean * PER_E_S_TO_CPD100T
 
 
-def rate_limit(m_ap, *, T_th=RATE_T_THRESHOLD, seed=0) -> LimitPoint:
-    """The built-in rate-based limit (no data files): Delta chi^2 = 2.71 on mu^2."""
+def rate_limit(m_ap, *, T_th=RATE_T_THRESHOLD, seed=0, method_cl: str = "profile") -> LimitPoint:
+    """The built-in rate-based limit (no data files): Delta chi^2 = 2.71 on s = (mu/MU_REF)^2
+    (``stats.quadratic_chi2_limit``), or asymptotic CLs = 0.10; the band from the exact
+    sigma_A = 1/sqrt(dR V^-1 dR) of this Gaussian chi^2."""
+    _check_method_cl(method_cl)
     dR = np.array([tmm_rate_above(c, m_ap, T_th, seed=seed + k) for k, c in enumerate(("pp", "pep", "7Be"))])
-    # chi^2(s) = (d - s dR)^T V^-1 (d - s dR) is quadratic in s = (mu/MU_REF)^2 >= 0
-    d = RATES_OBS - RATES_SSM
-    V = RATES_INV_COV
-    a, b = dR @ V @ dR, dR @ V @ d
-    s_hat = max(b / a, 0.0)
-    chi_min = chi2_rates(RATES_OBS, RATES_SSM + s_hat * dR, V)
-    # solve a s^2 - 2 b s + (d V d - chi_min - 2.71) = 0 for the larger root
-    c0 = d @ V @ d - chi_min - 2.71
-    s_ul = (b + np.sqrt(max(b * b - a * c0, 0.0))) / a
-    # expected: data at the SSM expectation
-    s_exp = np.sqrt(2.71 / a)
+    res = quadratic_chi2_limit(RATES_OBS - RATES_SSM, dR, RATES_INV_COV, delta=DELTA_90)
+    band_s = asimov_band(sigma_A=res.sigma, method=method_cl)
+    s_ul = res.limit
+    if method_cl == "cls":
+        a = 1.0 / res.sigma**2
+
+        def q_obs(s):  # q~ of arXiv:1007.1727 Eq. (16) for this chi^2
+            return (
+                chi2_rates(RATES_OBS, RATES_SSM + s * dR, RATES_INV_COV) - res.chi2_min
+                if s > res.s_hat
+                else 0.0
+            )
+
+        s_ul = cls_upper_limit(q_obs, lambda s: a * s * s, cl=0.9, theta0=band_s.expected)
+    band = band_s.map(lambda t: MU_REF * np.sqrt(t))
     return LimitPoint(
         m_ap,
         MU_REF * np.sqrt(s_ul),
-        MU_REF * np.sqrt(s_exp),
-        s_hat,
-        chi_min,
-        float(d @ V @ d),
+        band.expected,
+        res.s_hat,
+        res.chi2_min,
+        res.chi2_null,
         "rates",
-        {"T_threshold_GeV": T_th, "delta_rates_per_muref": dR.tolist()},
+        {
+            "T_threshold_GeV": T_th,
+            "delta_rates_per_muref": dR.tolist(),
+            "method_cl": method_cl,
+            "band_s": band_s.as_dict(),
+            "sigma_A_s": res.sigma,
+        },
+        band.expected_m2,
+        band.expected_m1,
+        band.expected_p1,
+        band.expected_p2,
+        method_cl,
     )
 
 
@@ -522,11 +852,17 @@ def limit(
     osc: Oscillation = NUFIT52,
     profiles=None,
     progress=None,
+    method_cl: str = "profile",
+    mc_errors: bool = True,
+    systematics=False,
 ):
-    """Upper limits on eps*mu_eff [mu_B] at each m_A' [GeV].
+    """Upper limits on eps*mu_eff [mu_B] at each m_A' [GeV], each with its Asimov band.
 
     ``method``: "spectral" (needs the data; DataError if missing), "rates" (built in), or "auto"
-    (spectral when the data are found, else rates). Returns (points, info dict).
+    (spectral when the data are found, else rates). ``method_cl``: "profile" (q~ = 2.71, the
+    baseline) or "cls" (asymptotic CLs = 0.10). ``mc_errors``, ``systematics``: see
+    :func:`build_model` (spectral fit only). Returns (points, info dict); info records the choices
+    and, with systematics, the priors.
     """
     masses = [check_range("m_ap", m, 0.0, None, unit="GeV") for m in np.atleast_1d(masses)]
     if method not in ("auto", "spectral", "rates"):
@@ -534,11 +870,15 @@ def limit(
     t0 = time.perf_counter()
     if method == "auto":
         method = "spectral" if datamod.available(DATA_FILE, data_dir) else "rates"
-    info = {"method": method, "treatment": treatment, "rtol": rtol}
+    _check_method_cl(method_cl)
+    info = {"method": method, "treatment": treatment, "rtol": rtol, "method_cl": method_cl}
+    if method == "spectral":
+        info |= {"mc_errors": mc_errors, "systematics": list(_systematic_names(systematics))}
+        info["priors"] = priors(treatment, systematics=systematics)
     pts = []
     if method == "rates":
         for m in masses:
-            pts.append(rate_limit(m, seed=seed))
+            pts.append(rate_limit(m, seed=seed, method_cl=method_cl))
             if progress:
                 progress(1)
     else:
@@ -549,7 +889,20 @@ def limit(
         sm, rates = sm_spectra(data.edges, rtol=rtol, seed=seed, osc=osc, profiles=profiles)
         for m in masses:
             tmm = tmm_spectra(m, data.edges, rtol=rtol, seed=seed, osc=osc, profiles=profiles, template=True)
-            pts.append(spectral_limit_from_templates(data, sm, rates, tmm, m, treatment, expected))
+            pts.append(
+                spectral_limit_from_templates(
+                    data,
+                    sm,
+                    rates,
+                    tmm,
+                    m,
+                    treatment,
+                    expected,
+                    method_cl=method_cl,
+                    mc_errors=mc_errors,
+                    systematics=systematics,
+                )
+            )
             if progress:
                 progress(1)
     info["timing_s"] = time.perf_counter() - t0
@@ -586,3 +939,67 @@ def describe() -> dict:
         ],
         "published_limit_muB": 2.8e-11,
     }
+
+
+# --- one model point: spectra and the fit (the ``spectrum borexino`` command) ---------------------
+@dataclass
+class SpectrumFit:
+    """SM and dark-TMM spectra of one model point, the data and the best fit (TMM strength free).
+
+    ``sm``/``tmm`` map each solar component to its :class:`Spectrum` [cpd/100 t per bin];
+    ``rates`` are the SM zero-threshold rates [cpd/100 t]; ``data``, ``fit`` and ``bestfit``
+    [events per bin] are None without the data files.
+    """
+
+    model: DarkSector
+    edges: np.ndarray
+    sm: dict
+    rates: dict
+    tmm: dict
+    data: PhaseIIData | None
+    fit: object | None
+    bestfit: np.ndarray | None
+    fit_names: tuple
+    profiles_source: str
+
+    @property
+    def max_rel_error(self) -> float:
+        """Largest per-bin relative MC error over every computed spectrum."""
+        return float(max(s.max_rel_error for s in (*self.sm.values(), *self.tmm.values()) if s.neval))
+
+
+def fit_spectrum(model: DarkSector, *, data_dir=None, rtol=1e-3, seed=1, treatment="ssm") -> SpectrumFit:
+    """VEGAS spectra of every solar component for ``model`` (flavour structure and m_A' as given),
+    folded with :data:`RESPONSE`, and the binned Poisson fit to the Phase-II data when they are
+    found (section 7: all nuisances profiled, TMM strength free).
+
+    >>> from darktmm.spectra.model import DarkSector
+    >>> f = fit_spectrum(DarkSector.flavour_blind(5e-4, 1.0, 1e-11), data_dir=None, rtol=0.05)  # doctest: +SKIP
+    """
+    have = datamod.available(DATA_FILE, data_dir)
+    data = load_data(data_dir) if have else None
+    edges = data.edges if data is not None else window_edges()
+    profiles = production_profiles(data_dir)
+    sm, rates = sm_spectra(edges, rtol=rtol, seed=seed, profiles=profiles)
+    tmm = tmm_spectra(
+        model.m_ap, edges, moment_muB=model.eps * model.mu_D_muB, rtol=rtol, seed=seed, profiles=profiles
+    )
+    fit = bestfit = None
+    names: tuple = ()
+    if data is not None:
+        lin = build_model(data, sm, rates, tmm, treatment)
+        fit = lin.fit(data.counts)
+        bestfit = lin.expected(fit.theta)
+        names = tuple(lin.names)
+    return SpectrumFit(
+        model,
+        edges,
+        sm,
+        rates,
+        tmm,
+        data,
+        fit,
+        bestfit,
+        names,
+        "SNuDD files" if profiles is not None else "built-in default",
+    )

@@ -23,12 +23,29 @@ ENV_VAR = "DARKTMM_DATA"
 
 
 class DataError(RuntimeError):
-    """A data file or directory that is missing, unreadable or corrupt."""
+    """A data file or directory that is missing, unreadable or corrupt.
+
+    Source: the data rules of shared/data/PROVENANCE.md (files read at run time, never copied into
+    the repository). A ``RuntimeError``; the CLI prints it as one line.
+
+    >>> path("no/such/file.txt")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    darktmm.detectors.data.DataError: unknown data file 'no/such/file.txt'
+    """
 
 
 @dataclass(frozen=True)
 class DataFile:
-    """One public data file: relative path, sha256 and origin URL."""
+    """One public data file: relative path, sha256 and origin URL.
+
+    Source: shared/data/PROVENANCE.md (origin and checksum of every file); all of them are in
+    :data:`REGISTRY`.
+
+    >>> f = REGISTRY["babar/BaBar_Lees2017lec.lmt"]
+    >>> f.citation.split(",")[0], len(f.sha256)
+    ('BaBar', 64)
+    """
 
     path: str
     sha256: str
@@ -213,14 +230,28 @@ REGISTRY: dict[str, DataFile] = {
 
 
 def cache_dir() -> Path:
-    """The per-user cache directory that ``darktmm data fetch`` fills."""
+    """The per-user cache directory that ``darktmm data fetch`` fills.
+
+    Source: the search order of this module (platformdirs user cache; shared/design.md, data.py).
+
+    >>> "darktmm" in str(cache_dir())
+    True
+    """
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("darktmm"))
 
 
 def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
-    """The directories searched, in order, with the reason each is searched."""
+    """The directories searched, in order, with the reason each is searched.
+
+    Source: the search order in the module docstring (shared/design.md, data.py).
+
+    >>> from pathlib import Path
+    >>> dirs = candidate_dirs("/some/dir")
+    >>> dirs[0] == ("--data-dir", Path("/some/dir")), dirs[-1][0]
+    (True, 'user cache')
+    """
     out: list[tuple[str, Path]] = []
     if data_dir is not None:
         out.append(("--data-dir", Path(data_dir)))
@@ -232,7 +263,16 @@ def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[tuple[str,
 
 
 def check_data_dir(data_dir: str | os.PathLike | None = None) -> None:
-    """DataError if an explicit ``data_dir`` (``--data-dir``) is not a directory; None is fine."""
+    """DataError if an explicit ``data_dir`` (``--data-dir``) is not a directory; None is fine.
+
+    Source: the search order of shared/design.md (data.py): a mistyped ``--data-dir`` is an error.
+
+    >>> check_data_dir(None)  # nothing asked for: fine
+    >>> check_data_dir("/no/such/dir")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    darktmm.detectors.data.DataError: --data-dir /no/such/dir is not a directory
+    """
     if data_dir is not None and not Path(data_dir).is_dir():
         raise DataError(f"--data-dir {data_dir} is not a directory")
 
@@ -241,6 +281,17 @@ def find_data_dir(data_dir: str | os.PathLike | None = None, *, required: str | 
     """Return the first data directory that holds ``required`` (a registry path), or None.
 
     An explicit ``data_dir`` that does not exist raises :class:`DataError`: the user asked for it.
+
+    Source: the search order of shared/design.md (data.py). Demonstrated on a temporary directory:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     rel = "na64/NA64e-_2022.csv"
+    ...     (Path(tmp) / rel).parent.mkdir(parents=True)
+    ...     _ = (Path(tmp) / rel).write_text("m,eps\\n")
+    ...     print(find_data_dir(tmp, required=rel) == Path(tmp))
+    True
     """
     check_data_dir(data_dir)
     for _, d in candidate_dirs(data_dir):
@@ -252,7 +303,19 @@ def find_data_dir(data_dir: str | os.PathLike | None = None, *, required: str | 
 
 
 def path(relpath: str, data_dir: str | os.PathLike | None = None) -> Path:
-    """Absolute path of a registry file, or DataError saying where it was looked for."""
+    """Absolute path of a registry file, or DataError saying where it was looked for.
+
+    Source: :data:`REGISTRY` (shared/data/PROVENANCE.md) and the search order above.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     rel = "na64/NA64e-_2022.csv"
+    ...     (Path(tmp) / rel).parent.mkdir(parents=True)
+    ...     _ = (Path(tmp) / rel).write_text("m,eps\\n")
+    ...     print(path(rel, tmp).relative_to(tmp))
+    na64/NA64e-_2022.csv
+    """
     if relpath not in REGISTRY:
         raise DataError(f"unknown data file {relpath!r}")
     d = find_data_dir(data_dir, required=relpath)
@@ -266,7 +329,23 @@ def path(relpath: str, data_dir: str | os.PathLike | None = None) -> Path:
 
 def available(relpath: str, data_dir: str | os.PathLike | None = None) -> bool:
     """True if the registry file can be found. An explicit ``data_dir`` that is not a directory is
-    still a DataError (a mistyped --data-dir must not silently fall back to the built-in data)."""
+    still a DataError (a mistyped --data-dir must not silently fall back to the built-in data).
+
+    Source: the search order of shared/design.md (data.py).
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     rel = "na64/NA64e-_2022.csv"
+    ...     (Path(tmp) / rel).parent.mkdir(parents=True)
+    ...     _ = (Path(tmp) / rel).write_text("m,eps\\n")
+    ...     print(available(rel, tmp), available("no/such/file", tmp))
+    True False
+    >>> available("na64/NA64e-_2022.csv", "/no/such/dir")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    darktmm.detectors.data.DataError: --data-dir /no/such/dir is not a directory
+    """
     check_data_dir(data_dir)
     try:
         path(relpath, data_dir)
@@ -276,6 +355,16 @@ def available(relpath: str, data_dir: str | os.PathLike | None = None) -> bool:
 
 
 def sha256(p: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, as listed in shared/data/PROVENANCE.md and :data:`REGISTRY`. The FIPS
+    180-2 test vector sha256("abc"):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "abc.txt").write_bytes(b"abc")
+    ...     print(sha256(Path(tmp) / "abc.txt"))
+    ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+    """
     h = hashlib.sha256()
     with open(p, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 16), b""):
@@ -284,7 +373,23 @@ def sha256(p: str | os.PathLike) -> str:
 
 
 def verify(data_dir: str | os.PathLike | None = None) -> dict[str, str]:
-    """Check every registry file: ``{'relpath': 'ok' | 'missing' | 'BAD HASH'}``."""
+    """Check every registry file: ``{'relpath': 'ok' | 'missing' | 'BAD HASH'}``.
+
+    Source: the sha256 sums of shared/data/PROVENANCE.md (:data:`REGISTRY`). In an empty directory
+    with no ``$DARKTMM_DATA`` and an empty cache every file is missing; a wrong file is caught by its hash:
+
+    >>> import os, tempfile
+    >>> from pathlib import Path
+    >>> from unittest import mock
+    >>> with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {ENV_VAR: tmp}):
+    ...     with mock.patch(__name__ + ".cache_dir", return_value=Path(tmp) / "cache"):
+    ...         rel = "na64/NA64e-_2022.csv"
+    ...         (Path(tmp) / rel).parent.mkdir(parents=True)
+    ...         _ = (Path(tmp) / rel).write_text("not the NA64 curve\\n")
+    ...         status = verify(tmp)
+    >>> status["na64/NA64e-_2022.csv"], status["babar/BaBar_Lees2017lec.lmt"]
+    ('BAD HASH', 'missing')
+    """
     out = {}
     for rel, f in REGISTRY.items():
         try:
@@ -303,6 +408,16 @@ def fetch(
 
     ``base_url`` replaces the public origins by ``base_url/relpath`` (a mirror, or ``file://``
     for tests). Files already present with the right hash are not downloaded again.
+
+    Source: the origins and sha256 sums of shared/data/PROVENANCE.md (:data:`REGISTRY`). An
+    unreachable mirror is one readable DataError (no network is used here):
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     fetch(tmp, base_url="file:///no/such/mirror")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    darktmm.detectors.data.DataError: could not fetch borexino/phase2_spectrum/phase2_fig6a_components.csv
     """
     import pooch
 
@@ -344,7 +459,19 @@ def _copy_local(url: str, output_file, pooch_obj=None, check_only: bool = False)
 
 
 def load_table(relpath: str, data_dir=None, **kw):
-    """``numpy.loadtxt`` of a registry file, with a DataError naming the file if it is unreadable."""
+    """``numpy.loadtxt`` of a registry file, with a DataError naming the file if it is unreadable.
+
+    Source: :data:`REGISTRY` (shared/data/PROVENANCE.md). Units are those of the file.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     rel = "na64/NA64e-_2022.csv"
+    ...     (Path(tmp) / rel).parent.mkdir(parents=True)
+    ...     _ = (Path(tmp) / rel).write_text("0.01,1e-5\\n0.1,1e-4\\n")
+    ...     print(load_table(rel, tmp, delimiter=",").shape)
+    (2, 2)
+    """
     import numpy as np
 
     p = path(relpath, data_dir)

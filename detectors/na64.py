@@ -11,20 +11,27 @@ Model (what is and is not simulated)
   (:class:`spectra.accel_mc.DarkBremProcess` wrapping :class:`spectra.darkbrem.ThickTargetIntegrand`;
   ETL cross section = IWW leading log / K(m, E) with K at the local electron energy), integrated by VEGAS.
   :func:`spectra.darkbrem.thick_target_yield` (nested quad) is the independent check. Secondary e+- of the
-  shower above 50 GeV (+10-20 % in yield [R]) are not included, so the limit is a few per cent weak.
+  shower above 50 GeV (+10-20 % in yield [R]) are not simulated; the effective efficiency absorbs them.
 * E_miss = E_A' (everything else showers in the active target). The ECAL resolution is folded
   analytically: an A' of energy E_A' passes the cut with probability Phi((E_A' - E_cut)/sigma(E0 - E_A')).
-* Signal efficiency: one number, :data:`SIGNAL_EFFICIENCY` = 0.6 by default (NA64 papers quote roughly
-  0.5-0.7 for the selection x trigger efficiency, accelerator.md 6.1 [R]; flat in m here, whether the paper
-  to be matched uses a mass-dependent one is [P]). Overridable; recorded in every output.
-* Limit: N_EOT Y1(m) eps^2 eps_sig P_inv(m, eps) = N90 = 2.3 (CLs with 0 observed events, independent of the
-  background: :func:`detectors.stats.poisson_zero_events_limit`), P_inv averaged over the E_A' spectrum of
-  the signal, L_det = 5.5 m (ECAL + HCAL, accelerator.md 7.5 [R, approximate]).
-* Optional resonant annihilation e+e- -> A' of shower positrons (0.226 < m < 0.32 GeV;
-  :func:`spectra.darkbrem.annihilation_yield`). Positron track length: Rossi's approximation A
-  (bremsstrahlung and pair production with complete screening, no ionisation or Compton, all shower
-  generations, infinitely thick target), solved in Mellin space (:func:`spectra.darkbrem.positron_track_length`);
-  expected to be within ~10-20 % of a Geant4 shower at 50-100 GeV.
+* Signal efficiency: :data:`EFFICIENCY`, a mass-dependent *effective* efficiency eff(m) = 0.4047 (m/0.1 GeV)^-0.0307
+  (0.466 at 1 MeV, 0.377 at 1 GeV) calibrated on the published curve (:class:`EffectiveEfficiency` has the
+  derivation and the residuals). A number or a callable overrides it; the value used and the model are recorded
+  in every output (``EpsLimit.extra``, :func:`describe`). The earlier flat 0.6 (:data:`SIGNAL_EFFICIENCY`) made
+  the limit 13-20 % too strong.
+* Limit: N_EOT Y1(m) eps^2 eps_sig P_inv(m, eps) = s_up, CLs with 0 observed events: s_up = 2.303 (independent
+  of b) or, by default, 2.330 with a Gaussian 10 % efficiency (+) 2 % EOT nuisance integrated out
+  (Cousins-Highland; :func:`detectors.stats.poisson_cls_upper_limit`). P_inv is averaged over the E_A' spectrum
+  of the signal, L_det = 5.5 m (ECAL + HCAL, accelerator.md 7.5 [R, approximate]). Expected limits and the
+  +-1, +-2 sigma band: Poisson quantiles of n for b = 0.53 (:func:`detectors.stats.expected_upper_limits`).
+* Resonant annihilation e+e- -> A' of shower positrons, on by default. Positron track length: Rossi's
+  approximation A (bremsstrahlung and pair production with complete screening, all shower generations,
+  infinitely thick target; :func:`spectra.darkbrem.positron_track_length`). The electrons are *bound*: the
+  Pb Compton profile (Slater-hydrogenic shells, impulse approximation, arXiv:2403.15387;
+  :func:`spectra.darkbrem.annihilation_spectrum_bound`) spreads the at-rest window 0.226-0.32 GeV over
+  ~0.17-0.36 GeV. Calibration check: with the efficiency fitted outside the dip, the mass integral of the
+  annihilation yield implied by the published dip equals the Rossi-A at-rest one to 1.4 %, i.e. the track
+  length of approximation A is *not* too large; what electrons at rest miss is the width of the dip.
 """
 
 from __future__ import annotations
@@ -38,16 +45,18 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from darktmm.detectors import data as datamod
 from darktmm.detectors.accel_common import (
     EpsLimit,
     HistSpec,
+    excluded_band,
     integrate_to,
     p_inv_function,
     recast,
     sample_histograms,
 )
 from darktmm.detectors.response import gaussian_bin_probabilities, quadrature_sum
-from darktmm.detectors.stats import poisson_zero_events_limit
+from darktmm.detectors.stats import expected_upper_limits, poisson_cls_upper_limit, poisson_zero_events_limit
 from darktmm.spectra import darkbrem as db
 from darktmm.spectra.accel_mc import DarkBremProcess
 from darktmm.spectra.constants import GEV2_TO_PB, M_E
@@ -68,8 +77,34 @@ class Dataset:
     n_obs: int = 0  # events in the signal box [V: abstract]
     E_cut: float = 50.0  # E_miss > 50 GeV (E_ECAL < 50 GeV) [R]
     T_X0: float = 40.0  # active target depth [X0] (~4 X0 pre-shower + 36 X0) [R]
-    background_expected: float = 0.5  # O(0.5); 0.53 +- 0.17 in the 2019 analysis (arXiv:1906.00176) [R]
+    background_expected: float = (
+        0.53  # 0.53 +- 0.17: the 2019 analysis (arXiv:1906.00176) [R]; 2023: O(0.5) [R]
+    )
+    background_sigma: float = 0.17  # (not used by the CLs limits; recorded)
+    #: relative uncertainty of the signal efficiency (Gaussian prior): ~10 % on the A' yield as NA64 quotes
+    #: (arXiv:1906.00176, arXiv:2307.02404) [R, approximate, not re-read]
+    rel_sigma_efficiency: float = 0.10
+    #: relative uncertainty of the EOT count (Gaussian prior) [P: assumed, a few per cent for trigger counting]
+    rel_sigma_eot: float = 0.02
     citation: str = CITATION
+
+    @property
+    def rel_sigma_signal(self) -> float:
+        """Efficiency (+) EOT relative uncertainty, in quadrature (dimensionless)."""
+        return math.hypot(self.rel_sigma_efficiency, self.rel_sigma_eot)
+
+    def s_up(self, systematics: bool = True) -> float:
+        """Observed 90 % CL CLs signal limit [events]: 2.303 without, 2.330 with the Gaussian efficiency x EOT
+        nuisance (Cousins-Highland, :func:`detectors.stats.poisson_cls_upper_limit`)."""
+        sig = self.rel_sigma_signal if systematics else 0.0
+        return poisson_cls_upper_limit(self.n_obs, self.background_expected, 0.9, sig)
+
+    def expected(self, systematics: bool = True) -> dict:
+        """Expected 90 % CL signal limits [events] for b = background_expected (Poisson quantiles,
+        :func:`detectors.stats.expected_upper_limits`): b = 0.53 gives n = 0, 0, 0, 1, 2 at -2..+2 sigma, so
+        m2 = m1 = median = the n = 0 limit (degenerate lower band)."""
+        sig = self.rel_sigma_signal if systematics else 0.0
+        return expected_upper_limits(self.background_expected, 0.9, sig)
 
     @property
     def n90(self) -> float:
@@ -83,13 +118,118 @@ DATASET = Dataset()
 
 
 def load_data(data_dir=None) -> Dataset:
-    """The published inputs. They are numbers from the paper, not a data file (no NA64 curve is used)."""
+    """The published inputs (numbers from the paper). The published curve: :func:`load_curve`."""
     return DATASET
 
 
-#: Default signal efficiency (selection x trigger x vetoes), flat in m: the middle of the 0.5-0.7 that NA64
-#: papers quote (arXiv:1906.00176, arXiv:2307.02404; accelerator.md 6.1 [R]).
+# --- the published curve ----------------------------------------------------------------------------
+#: The NA64 2023 invisible-A' limit (detectors.data registry; shared/data/PROVENANCE.md section 5).
+DATA_FILE = "na64/NA64e-_2022.csv"
+CURVE_CITATION = (
+    "NA64, PRL 131 (2023) 161801, arXiv:2307.02404, 90 % CL eps limit for BR_inv = 1, as provided by NA64 for "
+    "the ESPP 2026 input (ESPP2026-PPG/Quasi-elastic-DM @4321816, Na64/NA64e-_2022.csv) [T: digitised curve]"
+)
+
+
+@dataclass(frozen=True)
+class PublishedCurve:
+    """eps_90(m) of NA64 for BR_inv = 1: masses [GeV] (sorted), eps (absolute), source and citation.
+
+    Interpolation: linear in (ln m, ln eps) between the points; inf outside [masses[0], masses[-1]].
+    """
+
+    masses: np.ndarray
+    eps: np.ndarray
+    source: str
+    citation: str = CURVE_CITATION
+
+    def __call__(self, m):
+        m = np.asarray(m, dtype=float)
+        if np.any(~(m > 0)):
+            raise ParameterError(f"m_ap must be > 0 GeV, got {m!r}")
+        v = np.exp(np.interp(np.log(m), np.log(self.masses), np.log(self.eps)))
+        v = np.where((m < self.masses[0] * (1 - 1e-9)) | (m > self.masses[-1] * (1 + 1e-9)), np.inf, v)
+        return float(v) if v.ndim == 0 else v
+
+
+def load_curve(data_dir=None) -> PublishedCurve:
+    """The published NA64 2023 limit from ``na64/NA64e-_2022.csv`` (two comma-separated columns m [GeV], eps;
+    124 rows, 1.05 MeV - 1.41 GeV). The digitised rows are not all in mass order (two pairs near 0.25 and
+    0.29 GeV are swapped); they are sorted by mass. Raises detectors.data.DataError if the file is missing.
+
+    >>> c = load_curve()  # doctest: +SKIP
+    >>> f"{c(0.01):.3g}", f"{c(0.24):.3g}"  # doctest: +SKIP
+    ('2.19e-05', '1.39e-04')
+    """
+    arr = datamod.load_table(DATA_FILE, data_dir, delimiter=",")
+    if arr.ndim != 2 or arr.shape[1] != 2 or len(arr) < 10:
+        raise datamod.DataError(f"{DATA_FILE}: expected two columns (mass, eps), got shape {arr.shape}")
+    o = np.argsort(arr[:, 0], kind="stable")
+    return PublishedCurve(arr[o, 0].copy(), arr[o, 1].copy(), f"file {datamod.path(DATA_FILE, data_dir)}")
+
+
+#: Flat signal efficiency of the earlier versions (the middle of the 0.5-0.7 NA64 papers quote; accelerator.md
+#: 6.1 [R]). No longer the default of :func:`eps_max` (see :data:`EFFICIENCY`); kept as the number the CLI's
+#: ``--efficiency`` option falls back to.
 SIGNAL_EFFICIENCY = 0.6
+
+
+@dataclass(frozen=True)
+class EffectiveEfficiency:
+    """Mass-dependent effective signal efficiency eps_eff(m) = eff_ref (m/m_ref)^(-slope) (dimensionless).
+
+    *Effective*: it absorbs everything of NA64's yield x efficiency that this recast does not model - the
+    selection x trigger x veto efficiency proper (0.5-0.7 in NA64 papers, accelerator.md 6.1 [R]) times the
+    difference between our primary-electron ETL yield and NA64's full DMG4/Geant4 shower yield (secondary e+-,
+    K-factor use, etc.). Calibrated on the published curve (:func:`load_curve`), so it is meaningful only with
+    this module's yield model and the default statistics (s_up = :meth:`Dataset.s_up` with systematics).
+
+    Derivation (:func:`calibrate_efficiency`): at each published point m_i away from the annihilation region
+    (1 MeV <= m <= 1.02 GeV, m outside 0.14-0.37 GeV; 83 points) the implied efficiency is
+    e_i = s_up/(N_EOT eps_pub(m_i)^2 Y1(m_i)), s_up = 2.330 (:meth:`Dataset.s_up`), Y1 the ECAL-folded yield of
+    :func:`signal_yield` (VEGAS rtol 1e-3, seed 1; bremsstrahlung plus the Compton-broadened annihilation
+    tail). A least-squares line in (ln m, ln e) gives eff_ref = 0.4047 at m_ref = 0.1 GeV and slope = 0.0307
+    (rms of ln(e_i/fit) = 0.016, i.e. 0.8 % in eps). Values: 0.466 (1 MeV), 0.451 (3 MeV), 0.434 (10 MeV),
+    0.420 (30 MeV), 0.405 (0.1 GeV), 0.391 (0.3 GeV), 0.377 (1 GeV). The slow fall with m is what NA64's
+    Geant4 yield has on top of our primary-only ETL yield (e.g. the secondary e+- contribution, larger at low m).
+
+    Residuals eps_darktmm/eps_published of the default recast (annihilation on bound electrons, BR_inv = 1):
+    1.05 MeV 0.97, 2 MeV 1.00, 5 MeV 1.00, 10 MeV 1.01, 30 MeV 0.99, 0.1 GeV 1.00, 0.2 GeV 1.12,
+    0.24 GeV 0.99, 0.26 GeV 0.95, 0.29 GeV 0.89, 0.5 GeV 1.00, 1 GeV 1.01. On the steep edges of the
+    annihilation dip (0.20-0.225 and 0.28-0.31 GeV, |d ln eps/d ln m| ~ 10-13) the ratio is 0.81-1.21; a
+    uniform 1.5 % mass offset of the published dip (digitisation, or NA64's mass grid) brings it within 1.0 +- 0.1
+    (tests/test_na64.py::test_closure_published_curve).
+    """
+
+    eff_ref: float = 0.4047
+    m_ref_GeV: float = 0.1
+    slope: float = 0.0307
+    calibration: str = (
+        "least squares in (ln m, ln eff) on the NA64 2023 curve, 1 MeV-1 GeV, 0.14-0.37 GeV excluded"
+    )
+
+    def __call__(self, m):
+        m = np.asarray(m, dtype=float)
+        return self.eff_ref * (m / self.m_ref_GeV) ** (-self.slope)
+
+    @property
+    def formula(self) -> str:
+        return f"eff(m) = {self.eff_ref:.4g} (m/{self.m_ref_GeV:g} GeV)^(-{self.slope:.4g})"
+
+    def as_dict(self) -> dict:
+        """Formula and parameters, for output files."""
+        return {
+            "formula": self.formula,
+            "eff_ref": self.eff_ref,
+            "m_ref_GeV": self.m_ref_GeV,
+            "slope": self.slope,
+            "calibration": self.calibration,
+            "citation": CURVE_CITATION,
+        }
+
+
+#: The default signal efficiency of the recast: calibrated, mass dependent (:class:`EffectiveEfficiency`).
+EFFICIENCY = EffectiveEfficiency()
 #: Detector length for the escape probability [m]: ECAL + HCAL ~ 5-6 m (accelerator.md 7.5 [R]).
 L_DET_M = 5.5
 
@@ -139,7 +279,9 @@ class SignalYield:
     """Per EOT per unit eps^2, eps_sig = P_inv = 1 (dimensionless).
 
     ``brem``: dark bremsstrahlung with E_miss,rec > E_cut (ECAL-folded), VEGAS, error ``brem_err``.
-    ``annihilation``: resonant e+e- -> A' (0 unless asked for and 0.226 < m < 0.32 GeV at 100 GeV).
+    ``annihilation``: resonant e+e- -> A' (0 unless asked for; on electrons at rest only 0.226 < m < 0.32 GeV
+    contributes at 100 GeV, on bound electrons ~0.15-0.37 GeV), ECAL-folded. ``E_resonance``: its
+    yield-weighted mean A' energy [GeV]; ``E_ann``, ``w_ann``: its A' energies and yields (sum = annihilation).
     ``E_ap``, ``weights``: the E_A' spectrum of the accepted bremsstrahlung signal (for P_inv).
     """
 
@@ -152,6 +294,8 @@ class SignalYield:
     weights: np.ndarray
     E_gen: float
     neval: int
+    E_ann: np.ndarray | None = None
+    w_ann: np.ndarray | None = None
 
     @property
     def total(self) -> float:
@@ -178,16 +322,39 @@ def signal_process(m, eps=1.0, *, dataset: Dataset = DATASET, response: ECALResp
     return DarkBremProcess(m, dataset.E0, E_gen, dataset.T_X0, eps, acceptance=acc)
 
 
+def annihilation_spectrum(m, *, dataset: Dataset = DATASET, response: ECALResponse = RESPONSE, bound=True):
+    """ECAL-folded resonant-annihilation signal, per EOT per eps^2 (P_inv = eps_sig = 1): (E_A' [GeV], yields).
+
+    ``bound``: on the bound Pb electrons (:func:`spectra.darkbrem.annihilation_spectrum_bound`: Compton profile,
+    impulse approximation, arXiv:2403.15387), else on electrons at rest (:func:`spectra.darkbrem.annihilation_yield`).
+    Positron track length: Rossi approximation A (:func:`spectra.darkbrem.positron_track_length`).
+    """
+    E_gen = response.generator_cut(dataset.E0, dataset.E_cut)
+    acc = functools.partial(response.pass_probability, E0=dataset.E0, E_cut=dataset.E_cut)
+    if bound:
+        return db.annihilation_spectrum_bound(m, dataset.E0, E_gen, acc)
+    E_R = float(db.annihilation_resonance_energy(m))
+    y = db.annihilation_yield(m, dataset.E0, E_gen, 1.0)
+    if not y > 0:
+        return np.zeros(0), np.zeros(0)
+    return np.array([E_R]), np.array([float(y * acc(E_R))])
+
+
 @functools.lru_cache(maxsize=512)
-def _signal_yield_cached(m, dataset, response, rtol, seed, annihilation, n_spec):
+def _signal_yield_cached(m, dataset, response, rtol, seed, annihilation, n_spec, bound=True):
     E_gen = response.generator_cut(dataset.E0, dataset.E_cut)
     ann, E_R = 0.0, float(db.annihilation_resonance_energy(m))
+    E_ann, w_ann = np.zeros(0), np.zeros(0)
     if annihilation:
-        y = db.annihilation_yield(m, dataset.E0, E_gen, 1.0)
-        ann = float(y * response.pass_probability(E_R, dataset.E0, dataset.E_cut)) if y > 0 else 0.0
+        E_ann, w_ann = annihilation_spectrum(m, dataset=dataset, response=response, bound=bound)
+        ann = float(np.sum(w_ann))
+        if ann > 0:
+            E_R = float(np.sum(E_ann * w_ann) / ann)
     proc = signal_process(m, 1.0, dataset=dataset, response=response)
     if proc is None or m <= M_E:  # the leading-log ETL normalisation vanishes for m <= m_e
-        return SignalYield(m, 0.0, 0.0, ann, E_R, np.array([dataset.E0]), np.array([1.0]), E_gen, 0)
+        return SignalYield(
+            m, 0.0, 0.0, ann, E_R, np.array([dataset.E0]), np.array([1.0]), E_gen, 0, E_ann, w_ann
+        )
     integ = Vegas(proc.ndim, seed=seed, neval=5000)
     r = integrate_to(integ, proc, rtol, neval=5000)
     edges = np.linspace(max(E_gen, m), dataset.E0, n_spec + 1)
@@ -199,7 +366,7 @@ def _signal_yield_cached(m, dataset, response, rtol, seed, annihilation, n_spec)
     centers = 0.5 * (edges[1:] + edges[:-1])
     if not h.sum() > 0:
         h = np.ones(n_spec)
-    return SignalYield(m, r.mean, r.sdev, ann, E_R, centers, h, E_gen, r.neval + 20_000)
+    return SignalYield(m, r.mean, r.sdev, ann, E_R, centers, h, E_gen, r.neval + 20_000, E_ann, w_ann)
 
 
 def signal_yield(
@@ -211,12 +378,21 @@ def signal_yield(
     seed=1,
     annihilation=False,
     n_spec=40,
+    bound_electrons=True,
 ) -> SignalYield:
-    """Y1(m): the accepted A' yield per EOT per unit eps^2 (VEGAS to ``rtol``), cached per argument set."""
+    """Y1(m): the accepted A' yield per EOT per unit eps^2 (VEGAS to ``rtol``), cached per argument set.
+    ``annihilation``: add resonant annihilation (on bound electrons unless ``bound_electrons=False``)."""
     m = _check_mass(m, dataset.E0)
     rtol = check_range("rtol", rtol, 1e-6, 0.5)
     return _signal_yield_cached(
-        float(m), dataset, response, float(rtol), int(seed), bool(annihilation), int(n_spec)
+        float(m),
+        dataset,
+        response,
+        float(rtol),
+        int(seed),
+        bool(annihilation),
+        int(n_spec),
+        bool(bound_electrons),
     )
 
 
@@ -227,11 +403,30 @@ def quad_yield(m, dataset: Dataset = DATASET) -> float:
 
 
 def _efficiency(efficiency, m) -> float:
-    e = SIGNAL_EFFICIENCY if efficiency is None else efficiency(m) if callable(efficiency) else efficiency
-    return check_range("efficiency", e, 0.0, 1.0, lo_open=True)
+    e = EFFICIENCY(m) if efficiency is None else efficiency(m) if callable(efficiency) else efficiency
+    return check_range("efficiency", float(e), 0.0, 1.0, lo_open=True)
+
+
+def _efficiency_info(efficiency):
+    """What the output files record about the efficiency model."""
+    if efficiency is None or isinstance(efficiency, EffectiveEfficiency):
+        return (EFFICIENCY if efficiency is None else efficiency).as_dict()
+    if callable(efficiency):
+        return {"formula": f"user callable {getattr(efficiency, '__name__', type(efficiency).__name__)}"}
+    return {"formula": f"flat {float(efficiency):g}"}
 
 
 # --- recast ---------------------------------------------------------------------------------------------
+#: Keys of the expected-limit band in EpsLimit.extra (eps values; m2 <= m1 <= expected <= p1 <= p2).
+BAND_KEYS = {
+    "m2": "expected_m2",
+    "m1": "expected_m1",
+    "median": "expected",
+    "p1": "expected_p1",
+    "p2": "expected_p2",
+}
+
+
 def eps_max(
     m_ap,
     *,
@@ -239,7 +434,9 @@ def eps_max(
     mu_D_muB=None,
     L_det_m=None,
     efficiency=None,
-    annihilation=False,
+    annihilation=True,
+    bound_electrons=True,
+    systematics=True,
     rtol=1e-3,
     seed=1,
     dataset: Dataset = DATASET,
@@ -247,25 +444,56 @@ def eps_max(
 ) -> EpsLimit:
     """The smallest eps that NA64 2023 excludes at m_A' [GeV] for the model point (gamma_dark [GeV], mu_D).
 
-    Solves N_EOT eps^2 eps_sig [Y1 <P_inv>_brem(eps) + Y_ann P_inv(E_R, eps)] = N90 = 2.3 per (m, eps)
-    (accelerator.md 6.3), with P_inv = BR_inv + (1 - BR_inv) exp(-L_det/l) from
-    :func:`spectra.widths.invisible_summary` at the A' energies of the signal and L_det = 5.5 m. BR_inv = 1 is
-    not assumed: a pure kinetic-mixing A' above 2 m_e decays to e+e-, and the search then constrains only
-    where the A' is long-lived enough to escape (small m and eps); ``note`` says which case applies.
-    ``efficiency``: a number or a callable of m (default :data:`SIGNAL_EFFICIENCY`).
+    Solves N_EOT eps^2 eps_sig(m) [Y1 <P_inv>_brem(eps) + Y_ann <P_inv>_ann(eps)] = s_up (accelerator.md 6.3),
+    with P_inv = BR_inv + (1 - BR_inv) exp(-L_det/l) from :func:`spectra.widths.invisible_summary` at the A'
+    energies of each signal and L_det = 5.5 m. BR_inv = 1 is not assumed: a pure kinetic-mixing A' above 2 m_e
+    decays to e+e-, and the search then constrains only where the A' is long-lived enough to escape (small m
+    and eps); ``note`` says which case applies.
+
+    ``efficiency``: None (default: the calibrated :data:`EFFICIENCY`), a number or a callable of m [GeV].
+    ``annihilation`` (default on): resonant e+e- -> A' of shower positrons, on bound electrons
+    (``bound_electrons``; see :func:`annihilation_spectrum`). ``systematics``: s_up from the CLs limit with the
+    Gaussian efficiency (+) EOT nuisance (:meth:`Dataset.s_up`: 2.330; else 2.303).
+
+    ``extra`` holds the yields, the efficiency used (``efficiency``) and its model (``efficiency_model``), s_up,
+    and the expected limit band in eps from the Poisson background expectation b = 0.53
+    (:meth:`Dataset.expected`): ``expected``, ``expected_m2``, ``expected_m1``, ``expected_p1``,
+    ``expected_p2`` (non-strictly ordered m2 <= m1 <= expected <= p1 <= p2; with b = 0.53 the -2, -1 sigma and
+    median quantiles are all n = 0, so expected_m2 = expected_m1 = expected = the observed limit).
     """
     m = _check_mass(m_ap, dataset.E0)
     check_range("gamma_dark", gamma_dark, 0.0, None, unit="GeV")
     L = L_DET_M if L_det_m is None else check_range("L_det_m", L_det_m, 0.0, None, unit="m")
     eff = _efficiency(efficiency, m)
-    y = signal_yield(m, dataset=dataset, response=response, rtol=rtol, seed=seed, annihilation=annihilation)
+    y = signal_yield(
+        m,
+        dataset=dataset,
+        response=response,
+        rtol=rtol,
+        seed=seed,
+        annihilation=annihilation,
+        bound_electrons=bound_electrons,
+    )
+    s_up = dataset.s_up(systematics)
+    exp_s = dataset.expected(systematics)
     extra = {
         "Y1_brem_per_eot": y.brem,
         "Y1_brem_err": y.brem_err,
         "Y1_annihilation_per_eot": y.annihilation,
+        "E_annihilation_mean_GeV": y.E_resonance if y.annihilation > 0 else math.nan,
         "efficiency": eff,
+        "efficiency_model": _efficiency_info(efficiency),
         "n_eot": dataset.n_eot,
         "n90": dataset.n90,
+        "s_up": s_up,
+        "systematics": (
+            {"rel_sigma_efficiency": dataset.rel_sigma_efficiency, "rel_sigma_eot": dataset.rel_sigma_eot}
+            if systematics
+            else None
+        ),
+        "background_expected": dataset.background_expected,
+        "s_up_expected": {k: exp_s[k] for k in BAND_KEYS},
+        "n_obs_quantiles": {k: exp_s[f"n_{k}"] for k in BAND_KEYS},
         "L_det_m": L,
         "E_ap_mean_GeV": float(np.sum(y.E_ap * y.weights) / np.sum(y.weights)),
     }
@@ -280,11 +508,13 @@ def eps_max(
             if m <= M_E
             else f"no A' with E_miss > {dataset.E_cut:g} GeV can be produced"
         )
+        for v in BAND_KEYS.values():
+            extra[v] = math.inf
         return EpsLimit.not_computed(EXPERIMENT, m, f"not computed at m_A' = {m:g} GeV: {why}", extra)
-    eps0 = math.sqrt(dataset.n90 / (dataset.n_eot * eff * y.total))
+    eps0 = math.sqrt(s_up / (dataset.n_eot * eff * y.total))
     p_ann = None
     if y.annihilation > 0:
-        p_ann = p_inv_function(m, [y.E_resonance], [1.0], L, gamma_dark, mu_D_muB)
+        p_ann = p_inv_function(m, y.E_ann, y.w_ann, L, gamma_dark, mu_D_muB)
 
     def p_eff(eps, pf):
         val = y.brem * pf(eps)
@@ -304,6 +534,18 @@ def eps_max(
         extra=extra,
         p_eff=p_eff,
     )
+    # expected band: the same recast for eps0 scaled by sqrt(s_up(n_q)/s_up)
+    pf = p_inv_function(m, y.E_ap, y.weights, L, gamma_dark, mu_D_muB)
+    cache = {}
+    for k, key in BAND_KEYS.items():
+        sq = exp_s[k]
+        if sq not in cache:
+            cache[sq] = (
+                lim.eps
+                if sq == s_up
+                else excluded_band(eps0 * math.sqrt(sq / s_up), lambda e: p_eff(e, pf)).lo
+            )
+        lim.extra[key] = cache[sq]
     return dataclasses.replace(lim, note=f"{lim.note}; {low}") if low else lim
 
 
@@ -314,12 +556,15 @@ def limit(
     mu_D_muB=None,
     L_det_m=None,
     efficiency=None,
-    annihilation=False,
+    annihilation=True,
+    bound_electrons=True,
+    systematics=True,
     rtol=1e-3,
     seed=1,
     progress=None,
 ):
-    """eps_max at every mass [GeV]. Returns (points, info)."""
+    """eps_max at every mass [GeV]. Returns (points, info); info records the efficiency model and the
+    efficiency used at every mass (``efficiency_per_mass``)."""
     t0 = time.perf_counter()
     pts = []
     for m in np.atleast_1d(masses):
@@ -331,6 +576,8 @@ def limit(
                 L_det_m=L_det_m,
                 efficiency=efficiency,
                 annihilation=annihilation,
+                bound_electrons=bound_electrons,
+                systematics=systematics,
                 rtol=rtol,
                 seed=seed,
             )
@@ -338,13 +585,36 @@ def limit(
         if progress:
             progress(1)
     info = {
-        "efficiency": "callable" if callable(efficiency) else _efficiency(efficiency, 1.0),
+        "efficiency": _efficiency_info(efficiency),
+        "efficiency_per_mass": [p.extra.get("efficiency", math.nan) for p in pts],
         "annihilation": bool(annihilation),
+        "bound_electrons": bool(bound_electrons),
+        "systematics": bool(systematics),
+        "s_up": DATASET.s_up(systematics),
         "L_det_m": L_DET_M if L_det_m is None else float(L_det_m),
         "rtol": rtol,
         "timing_s": time.perf_counter() - t0,
     }
     return pts, info
+
+
+def calibrate_efficiency(curve: PublishedCurve | None = None, *, m_lo=1e-3, m_hi=1.02, exclude=(0.14, 0.37)):
+    """Refit :class:`EffectiveEfficiency` on the published curve (the derivation in its docstring; ~10 s).
+
+    Returns (EffectiveEfficiency, masses [GeV], implied efficiencies e_i, fitted values).
+    """
+    c = load_curve() if curve is None else curve
+    sel = (c.masses >= m_lo) & (c.masses <= m_hi) & ~((c.masses > exclude[0]) & (c.masses < exclude[1]))
+    ms, es = c.masses[sel], c.eps[sel]
+    s_up = DATASET.s_up(True)
+    Y = np.array([signal_yield(float(m), annihilation=True).total for m in ms])
+    e_i = s_up / (DATASET.n_eot * es**2 * Y)
+    m_ref = 0.1
+    slope, icpt = np.polyfit(np.log(ms / m_ref), np.log(e_i), 1)
+    fit = EffectiveEfficiency(
+        eff_ref=round(float(math.exp(icpt)), 4), m_ref_GeV=m_ref, slope=round(-float(slope), 4)
+    )
+    return fit, ms, e_i, fit(ms)
 
 
 # --- spectra -------------------------------------------------------------------------------------------
@@ -398,9 +668,7 @@ def spectra(
     y_quad = cut.quad_yield()
     y_ann = 0.0
     if annihilation:
-        ya = db.annihilation_yield(m, E0, E_gen, 1.0)
-        E_R = float(db.annihilation_resonance_energy(m))
-        y_ann = float(ya * response.pass_probability(E_R, E0, E_cut)) * eps**2 if ya > 0 else 0.0
+        y_ann = float(np.sum(annihilation_spectrum(m, dataset=dataset, response=response)[1])) * eps**2
     passp = functools.partial(response.pass_probability, E0=E0, E_cut=E_cut)
     x_edges = np.linspace(0.4, 1.0, 61)
     em_edges = np.linspace(40.0, 100.0, 61)
@@ -451,9 +719,20 @@ def etl_reference_pb() -> float:
     return float(db.sigma_etl(150.0, 0.0167, 1e-4)) * GEV2_TO_PB
 
 
-def describe(efficiency=None) -> dict:
-    """Metadata for output files: set-up, response, efficiency, models and citations."""
+#: Masses [GeV] at which describe() lists the efficiency used.
+DESCRIBE_MASSES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.25, 0.3, 0.5, 1.0)
+
+
+def describe(efficiency=None, masses=None) -> dict:
+    """Metadata for output files: set-up, response, efficiency (model, and its value at ``masses`` [GeV],
+    default :data:`DESCRIBE_MASSES`), annihilation model, statistics, models and citations.
+
+    ``signal_efficiency`` is the number for a flat efficiency, else the model (formula and parameters).
+    """
     d = DATASET
+    ms = DESCRIBE_MASSES if masses is None else tuple(float(m) for m in np.atleast_1d(masses))
+    flat = efficiency is not None and not callable(efficiency)
+    exp_s = d.expected(True)
     return {
         "experiment": "NA64 electron mode 2023",
         "citation": CITATION,
@@ -461,20 +740,37 @@ def describe(efficiency=None) -> dict:
         "n_eot": d.n_eot,
         "n_obs": d.n_obs,
         "n90": d.n90,
+        "s_up": d.s_up(True),
         "E_miss_cut_GeV": d.E_cut,
         "target": "active Pb/Sc ECAL, lead X0 = 0.561 cm, 40 X0 (Tsai track length of the primary electron)",
-        "signal_efficiency": "callable" if callable(efficiency) else _efficiency(efficiency, 1.0),
+        "signal_efficiency": _efficiency(efficiency, 1.0) if flat else _efficiency_info(efficiency),
+        "signal_efficiency_at_masses": {f"{m:g}": _efficiency(efficiency, m) for m in ms},
         "ecal_resolution": f"sigma/E = {RESPONSE.stochastic:.0%}/sqrt(E) (+) {RESPONSE.constant:.0%} [R, approximate]",
         "L_det_m": L_DET_M,
         "cross_section": "ETL = IWW leading log / K(m, E) (DMG4 K-factor table), K at the local electron energy",
         "positron_track_length": "Rossi approximation A, all generations, infinitely thick target",
-        "not_included": "secondary e+- bremsstrahlung (+10-20 % yield), Geant4 shower and detector simulation",
+        "annihilation": (
+            "resonant e+e- -> A' of shower positrons on the bound Pb electrons (on by default): impulse "
+            "approximation with a Slater-hydrogenic Compton profile per shell (arXiv:2403.15387), narrow width"
+        ),
+        "statistics": {
+            "method": "CLs, n_obs = 0, Gaussian efficiency (+) EOT nuisance integrated out (Cousins-Highland)",
+            "rel_sigma_efficiency": d.rel_sigma_efficiency,
+            "rel_sigma_eot": d.rel_sigma_eot,
+            "background_expected": d.background_expected,
+            "s_up_expected": {k: exp_s[k] for k in BAND_KEYS},
+            "band_note": "b = 0.53: the -2, -1 sigma and median quantiles are n = 0, so that part of the band is degenerate",
+        },
+        "published_curve": CURVE_CITATION,
+        "not_included": "secondary e+- bremsstrahlung (absorbed in the effective efficiency), Geant4 shower and detector simulation",
         "citations": [
             CITATION,
             "NA64, PRL 123 (2019) 121801, arXiv:1906.00176",
             "Kirsanov et al., arXiv:1712.05706; Gninenko et al., arXiv:1604.08432 (ETL, K-factors)",
             "Tsai, RMP 46 (1974) 815; Bjorken, Essig, Schuster, Toro, arXiv:0906.0580",
             "Marsicano et al., arXiv:1802.03794; NA64, arXiv:2108.04195 (positron annihilation)",
+            "Arias-Aragon, Darme, Grilli di Cortona, Nardi, PRL 132 (2024) 261801, arXiv:2403.15387 (bound electrons)",
+            "Cousins & Highland, NIM A320 (1992) 331; Read, J. Phys. G 28 (2002) 2693 (statistics)",
         ],
     }
 
@@ -485,6 +781,14 @@ __all__ = [
     "RESPONSE",
     "ECALResponse",
     "SIGNAL_EFFICIENCY",
+    "EFFICIENCY",
+    "EffectiveEfficiency",
+    "BAND_KEYS",
+    "DATA_FILE",
+    "PublishedCurve",
+    "load_curve",
+    "annihilation_spectrum",
+    "calibrate_efficiency",
     "L_DET_M",
     "load_data",
     "signal_process",
@@ -496,3 +800,39 @@ __all__ = [
     "describe",
     "etl_reference_pb",
 ]
+
+
+# --- one model point: expected signal (the ``spectrum na64`` command) --------------------------------
+@dataclass(frozen=True)
+class SignalSummary:
+    """Expected NA64 signal of one model point: efficiency, BR_inv, <P_inv>, decay length [m] and
+    N_sig = N_EOT x yield x efficiency x P_inv (events)."""
+
+    efficiency: float
+    br_inv: float
+    p_inv: float
+    decay_length_m: float
+    n_signal: float
+
+
+def signal_summary(
+    model, sp: NA64Spectra, *, efficiency=None, L_det_m=None, dataset: Dataset = DATASET
+) -> SignalSummary:
+    """The expected signal of ``model`` (a :class:`spectra.model.DarkSector`) from its spectra ``sp``.
+
+    P_inv = BR_inv + BR_vis exp(-L_det/l) (accelerator.md 7.5) is averaged over the true E_miss
+    (= E_A') spectrum above the cut; the yield includes the resonant positron annihilation when
+    ``sp`` has it. ``efficiency``: a number, or None for the default of :func:`eps_max`.
+    """
+    L = L_DET_M if L_det_m is None else check_range("L_det_m", L_det_m, 0.0, None, unit="m")
+    eff = _efficiency(efficiency, model.m_ap)
+    e, v, _ = sp.hists["E_miss_true"]
+    c = 0.5 * (e[1:] + e[:-1])
+    sel = (c > dataset.E_cut) & (v > 0)
+    if not np.any(sel):
+        sel = v >= 0
+    mu = model.mu_D_muB if np.any(model.mu_D_muB) else None
+    pf = p_inv_function(model.m_ap, c[sel], np.maximum(v[sel], 0) + 1e-300, L, model.gamma_dark, mu)
+    p_inv, br_inv, ell = pf.details(model.eps)
+    n_sig = dataset.n_eot * (sp.yield_signal + sp.yield_annihilation) * eff * p_inv
+    return SignalSummary(float(eff), float(br_inv), float(p_inv), float(ell), float(n_sig))

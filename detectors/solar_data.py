@@ -32,6 +32,18 @@ def production_profile(name: str, data_dir=None) -> tuple[np.ndarray, np.ndarray
     clipped at 0 (hep_dist.txt has one row out of order and one negative entry), then f is
     normalised by its trapezoid integral. The result is the ``profile`` of
     :func:`spectra.solar.mass_fractions`.
+
+    Source: Lopes & Turck-Chieze, arXiv:1302.2791, via SNuDD (shared/data/PROVENANCE.md sec. 2);
+    x dimensionless, f in units of 1/x. The 7Be zone has <r/R_sun> = 0.070 (neutrino_electron.md
+    sec. 8). Needs the data files (``$DARKTMM_DATA``):
+
+    >>> import numpy as np
+    >>> from darktmm.detectors.data import available
+    >>> if not available("solar/snudd/flux_distributions/7Be_dist.txt"):
+    ...     import pytest; pytest.skip("public data files not found (set DARKTMM_DATA)")
+    >>> x, f = production_profile("7Be")
+    >>> round(float(np.trapezoid(f, x)), 10), round(float(np.trapezoid(x * f, x)), 3)
+    (1.0, 0.07)
     """
     if name not in _PROFILES:
         raise ParameterError(f"no production profile for {name!r}; choose from {_PROFILES}")
@@ -50,6 +62,19 @@ def spectrum_table(name: str, data_dir=None) -> tuple[np.ndarray, np.ndarray]:
     Reads ``solar/snudd/nu_flux/`` (Bahcall's tables; CRLF, leading blank line, read by
     numpy.loadtxt); for 8B the 'best' column of B8_neutrino_flux.txt (Bahcall et al., PRC 54
     (1996) 411). Renormalised by the trapezoid integral, as SNuDD does.
+
+    The mean 8B neutrino energy of the Bahcall et al. table is 6.735 MeV; the pp table ends at the
+    pp endpoint 0.42341 MeV (solar_borexino.md sec. 2). Needs the data files (``$DARKTMM_DATA``):
+
+    >>> import numpy as np
+    >>> from darktmm.detectors.data import available
+    >>> if not available("solar/snudd/nu_flux/B8_neutrino_flux.txt"):
+    ...     import pytest; pytest.skip("public data files not found (set DARKTMM_DATA)")
+    >>> E, s = spectrum_table("8B")
+    >>> round(float(np.trapezoid(s, E)), 10), f"{np.trapezoid(s * E, E) * 1e3:.4g}"
+    (1.0, '6.735')
+    >>> round(float(spectrum_table("pp")[0][-1]) * 1e3, 5)
+    0.42341
     """
     if name not in _SPECTRA:
         raise ParameterError(

@@ -1,159 +1,207 @@
-"""TOML run cards for ``darktmm generate``: everything the command line can say, validated.
+"""One card schema for every command: TOML run cards and command-line options, validated alike.
 
-A card holds the run keys at the top level and the process options in a table named after the
-process; only the table of the chosen process is used. Energies are a number in GeV or a
-string with a unit (``m_ap = "0.5MeV"``). Example::
+Every option of a command is a :class:`Key` in a section of that command's :class:`Schema`: the
+top level (run options: ``seed``, ``out``, ...) or a table named after the experiment, process or
+part of the model (``[borexino]``, ``[babar]``, ``[uv]``, ``[scan]``, ...). The command line and
+the card are two spellings of the same keys: ``--m-ap 0.5MeV`` is ``m_ap = "0.5MeV"`` in the
+experiment's table, and both pass through one validation (:func:`value`), so they take the same
+units and give the same errors. Dimensioned values carry their unit (``"0.5 MeV"``, ``"2 m"``,
+``"1e-11 muB"``); a bare number is an error that names the units accepted (zero may stay bare).
+
+Precedence: built-in defaults < card < command line. :func:`resolve` returns the full
+configuration (every key of the used sections, defaults filled in, energies in GeV, lengths in m,
+moments in mu_B) and :func:`to_toml` writes it back as a card, so the card stored in every output
+reproduces the run on its own. An unknown key, a wrong type or a value out of range is a
+:class:`ParameterError` naming the key.
+
+A ``generate`` card, for example::
 
     process = "borexino"        # borexino | babar | na64
     events = 100000
     unweighted = true
     seed = 7
-    out = "events.root"         # .root or .hepmc3; no out: nothing is written
 
     [borexino]
     component = "7Be"
     kind = "tmm"
     m_ap = "0.5MeV"
-    eps_mu = 1e-11
+    eps_mu_eff = "1e-11 muB"
 
-Precedence: built-in defaults < card < command-line options. :func:`resolve` returns the full
-configuration (every key, defaults filled in, energies in GeV) and :func:`to_toml` writes it
-back as a card: the card stored in every output reproduces the run on its own. An unknown key,
-a wrong type or a value out of range is a :class:`ParameterError` naming the key.
+>>> s = Schema("demo", {"": {"seed": Key("int", 1, lo=0)}, "x": {"m_ap": Key("energy", 0.0, lo=0.0)}})
+>>> resolve(s, {"x": {"m_ap": "2 MeV"}}, {"seed": 5}, tables=("x",))
+{'seed': 5, 'x': {'m_ap': 0.002}}
+>>> resolve(s, {"x": {"m_ap": 0.5}}, tables=("x",))
+Traceback (most recent call last):
+darktmm.spectra.validate.ParameterError: x.m_ap = 0.5 needs a unit: write it as a string, e.g. "0.5MeV" (eV, keV, MeV, GeV, TeV)
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from darktmm.detectors import babar, na64
-from darktmm.detectors.borexino import SOLAR
-from darktmm.simulate import events as ev
-from darktmm.simulate.sampler import BLOCK, CHUNK
-from darktmm.simulate.units import parse_energy
-from darktmm.spectra.constants import MEV
+from darktmm.simulate.units import UNITS_TEXT, parse_energy, parse_mass_range
 from darktmm.spectra.validate import ParameterError, check_range
 
-PROCESSES = ("borexino", "babar", "na64")
+#: Length units [m] and magnetic-moment spellings [mu_B] accepted with a number.
+LENGTH_UNITS = {"m": 1.0, "cm": 1e-2, "mm": 1e-3, "km": 1e3}
+MOMENT_UNITS = ("muB", "mu_B", "μB", "μ_B")
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_RE = re.compile(rf"^\s*({_NUM})\s*(\S*)\s*$")
 
 
 @dataclass(frozen=True)
 class Key:
-    """One card key: kind (int, float, bool, str, energy, pair), default, range or choices, help."""
+    """One option: its kind, default, help, range or choices.
+
+    Kinds: ``int``, ``float``, ``bool``, ``str`` (with ``choices``), ``energy`` [GeV], ``length``
+    [m], ``moment`` [mu_B], ``pair`` (two numbers lo, hi), ``masses`` (a mass scan, GeV array),
+    ``energy_or_off`` (an energy, or ``"off"`` = None), ``table`` (a raw TOML table checked by
+    the code that uses it). ``default`` and ``choices`` may be zero-argument callables, evaluated
+    only when needed (the detector modules that hold the numbers are imported at run time only,
+    so that ``darktmm --help`` starts fast).
+    """
 
     kind: str
-    default: object
+    default: object = None
     help: str = ""
     lo: float | None = None
     hi: float | None = None
-    choices: tuple = ()
+    choices: object = ()
     lo_open: bool = False
+    flag: str | None = None  # command-line spelling; None: --name-with-dashes; "": card only
 
-
-RUN_KEYS = {
-    "process": Key("str", None, "borexino | babar | na64", choices=PROCESSES),
-    "events": Key("int", None, "number of events (unweighted) or trials (weighted)", lo=1),
-    "unweighted": Key("bool", False, "unweighted events by accept-reject against w_max"),
-    "seed": Key("int", 1, "seed of the run's random numbers", lo=0),
-    "out": Key("str", None, "output file, .root or .hepmc3 (none: nothing is written)"),
-    "json": Key("bool", False, "print a JSON summary on stdout"),
-    "plot": Key("str", None, "draw the observables' histograms into this PNG"),
-    "data_dir": Key("str", None, "directory of the public data files"),
-    "chunk": Key("int", CHUNK, "events per output chunk (memory bound)", lo=1),
-    "block": Key("int", BLOCK, "trials per random-number block (changes the events)", lo=1),
-    "pilot": Key("int", 4 * BLOCK, "trials of the pilot run that sets w_max", lo=1),
-    "train_nitn": Key("int", 10, "VEGAS training iterations", lo=1),
-    "train_neval": Key(
-        "int",
-        None,
-        "VEGAS evaluations per training iteration (default 20000; 100000 for babar with ISR)",
-        lo=100,
-    ),
-    "integrate_nitn": Key("int", 5, "frozen VEGAS iterations for sigma_vegas", lo=1),
-    "wmax_factor": Key("float", 1.0, "w_max = wmax_factor x pilot maximum", lo=0.0, lo_open=True),
-    "compression": Key("str", "lz4", "ROOT compression: lz4 or zstd, optionally :level"),
-}
-
-PROCESS_KEYS = {
-    "borexino": {
-        "component": Key("str", "7Be", "solar component", choices=SOLAR),
-        "kind": Key("str", "sm", "sm or tmm", choices=("sm", "tmm")),
-        "m_ap": Key("energy", 0.0, "dark-photon mass (TMM)", lo=0.0),
-        "eps_mu": Key(
-            "float", 1e-11, "effective moment eps*mu_eff [mu_B] (TMM, flavour blind)", lo=0.0, hi=1e-6
-        ),
-        "t_min": Key("energy", 0.05 * MEV, "lowest recoil kinetic energy T", lo=0.0, lo_open=True),
-        "t_max": Key("energy", 20.0 * MEV, "highest recoil kinetic energy T", lo=0.0, lo_open=True),
-    },
-    "babar": {
-        "resonance": Key("str", "3S", "Upsilon resonance", choices=tuple(babar.RESONANCES)),
-        "m_ap": Key("energy", 1.0, "dark-photon mass", lo=0.0),
-        "eps": Key("float", 1e-3, "kinetic mixing", lo=0.0, hi=1.0),
-        "eps_mu": Key("float", 0.0, "dark TMM scale mu_D [mu_B] (flavour blind)", lo=0.0),
-        "gamma_dark": Key("energy", 0.0, "extra invisible width", lo=0.0),
-        "z_window": Key(
+    def get_default(self, name: str = "default"):
+        """The default value, normalised like a card value (a string default is in card spelling)."""
+        d = self.default() if callable(self.default) else self.default
+        if isinstance(d, str) and self.kind in (
+            "masses",
+            "energy",
+            "length",
+            "moment",
+            "energy_or_off",
             "pair",
-            babar.REGIONS["LowM"].z,
-            "photon acceptance lo,hi in cos(theta*) (BaBar LowM; --z-window=-0.4,0.6)",
-        ),
-        "mx2_window": Key("pair", None, "M_X^2 window lo,hi [GeV^2], needed with ISR (--mx2-window=-4,36)"),
-        "isr": Key("bool", False, "initial-state radiation"),
-        "offshell": Key("bool", False, "off-shell A'* -> invisible continuum"),
-        "frame": Key("str", "lab", "cm or lab (PEP-II boost)", choices=("cm", "lab")),
-        "l_det": Key("float", babar.L_DET_M, "detector length for the escape flag [m]", lo=0.0),
-    },
-    "na64": {
-        "m_ap": Key("energy", 0.01, "dark-photon mass", lo=0.0, lo_open=True),
-        "eps": Key("float", 1e-4, "kinetic mixing", lo=0.0, hi=1.0),
-        "eps_mu": Key("float", 0.0, "dark TMM scale mu_D [mu_B] (flavour blind)", lo=0.0),
-        "gamma_dark": Key("energy", 0.0, "extra invisible width", lo=0.0),
-        "e0": Key("energy", 100.0, "beam energy", lo=0.0, lo_open=True),
-        "e_cut": Key("energy", 50.0, "minimum A' energy", lo=0.0),
-        "t_x0": Key("float", 40.0, "active-target thickness [X0]", lo=0.0, lo_open=True),
-        "l_det": Key("float", na64.L_DET_M, "detector length for the escape flag [m]", lo=0.0),
-        "ecal_stochastic": Key(
-            "float", na64.RESPONSE.stochastic, "ECAL sigma_E/E stochastic term a/sqrt(E/GeV)", lo=0.0, hi=1.0
-        ),
-        "ecal_constant": Key("float", na64.RESPONSE.constant, "ECAL sigma_E/E constant term", lo=0.0, hi=1.0),
-    },
-}
+        ):
+            return value(name, self, d)
+        return d
+
+    def get_choices(self) -> tuple:
+        return tuple(self.choices() if callable(self.choices) else self.choices)
 
 
-def _value(name: str, key: Key, v):
-    """Validate and normalise one value (energies to GeV floats, pairs to tuples)."""
+@dataclass(frozen=True)
+class Schema:
+    """The options of one command: ``sections[""]`` the top level, other keys the card tables."""
+
+    command: str
+    sections: dict
+    #: sections that must be present in a card
+    required: tuple = field(default=())
+
+    def keys_of(self, section: str) -> dict:
+        return self.sections.get(section, {})
+
+
+def _number(name, v, kind):
+    if isinstance(v, bool):
+        raise ParameterError(f"{name} = {v!r} must be a number")
+    if isinstance(v, str):
+        try:
+            f = float(v)
+        except ValueError:
+            what = "a whole number" if kind == "int" else "a number"
+            raise ParameterError(f"{name} = {v!r} is not {what}") from None
+        return f
+    if not isinstance(v, (int, float)):
+        raise ParameterError(f"{name} = {v!r} must be a number")
+    return v
+
+
+def _with_unit(name, v, units: dict, example: str, what: str) -> float:
+    if isinstance(v, bool):
+        raise ParameterError(f"{name} = {v!r} is not {what}")
+    if isinstance(v, (int, float)):
+        if v == 0:
+            return 0.0
+        raise ParameterError(
+            f'{name} = {v!r} needs a unit: write it as a string, e.g. "{v}{example}" ({", ".join(units)})'
+        )
+    m = _RE.match(str(v))
+    if not m:
+        raise ParameterError(f"{name} = {v!r} is not {what} with a unit ({', '.join(units)})")
+    num, unit = float(m.group(1)), m.group(2)
+    if not unit:
+        if num == 0:
+            return 0.0
+        raise ParameterError(
+            f"{name} = {v!r} needs a unit: write e.g. {m.group(1)}{example} ({', '.join(units)})"
+        )
+    if unit not in units:
+        raise ParameterError(f"{name} = {v!r}: unknown unit {unit!r}; use {', '.join(units)}")
+    return num * units[unit]
+
+
+def value(name: str, key: Key, v):
+    """Validate and normalise one value, from the command line (text) or a card (TOML value)."""
     if v is None:
         return None
     k = key.kind
     if k == "bool":
+        if isinstance(v, str) and v.lower() in ("true", "false"):
+            return v.lower() == "true"
         if not isinstance(v, bool):
             raise ParameterError(f"{name} = {v!r} must be true or false")
         return v
     if k == "int":
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)  # events = 1e8
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise ParameterError(f"{name} = {v!r} must be a whole number")
-        if key.lo is not None and v < key.lo:
-            raise ParameterError(f"{name} = {v} must be >= {key.lo:g}")
-        return int(v)
+        x = _number(name, v, "int")
+        if isinstance(x, float):
+            if not x.is_integer():
+                raise ParameterError(f"{name} = {v!r} must be a whole number")
+            x = int(x)  # events = 1e8
+        if key.lo is not None and x < key.lo:
+            raise ParameterError(f"{name} = {x} must be >= {key.lo:g}")
+        if key.hi is not None and x > key.hi:
+            raise ParameterError(f"{name} = {x} must be <= {key.hi:g}")
+        return int(x)
     if k == "str":
         if not isinstance(v, str):
             raise ParameterError(f"{name} = {v!r} must be a string")
-        if key.choices:
-            match = {c.lower(): c for c in key.choices}.get(v.lower())
+        choices = key.get_choices()
+        if choices:
+            match = {c.lower(): c for c in choices}.get(v.lower())
             if match is None:
-                raise ParameterError(f"{name} = {v!r}; choose from {', '.join(key.choices)}")
+                raise ParameterError(f"{name} = {v!r}; choose from {', '.join(choices)}")
             return match
         return v
-    if k in ("float", "energy"):
-        if isinstance(v, bool):
-            raise ParameterError(f"{name} = {v!r} must be a number")
-        x = parse_energy(v, name) if k == "energy" and isinstance(v, str) else v
-        return check_range(name, x, key.lo, key.hi, unit="GeV" if k == "energy" else "", lo_open=key.lo_open)
+    if k == "float":
+        x = _number(name, v, "float")
+        return check_range(name, x, key.lo, key.hi, lo_open=key.lo_open)
+    if k == "energy":
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0:
+            raise ParameterError(
+                f'{name} = {v!r} needs a unit: write it as a string, e.g. "{v}MeV" ({UNITS_TEXT})'
+            )
+        x = parse_energy(v, name)
+        return check_range(name, x, key.lo, key.hi, unit="GeV", lo_open=key.lo_open)
+    if k == "energy_or_off":
+        if isinstance(v, str) and v.strip().lower() in ("off", "none"):
+            return "off"
+        return value(name, Key("energy", lo=key.lo, hi=key.hi, lo_open=key.lo_open), v)
+    if k == "length":
+        x = _with_unit(name, v, LENGTH_UNITS, "m", "a length")
+        return check_range(name, x, key.lo, key.hi, unit="m", lo_open=key.lo_open)
+    if k == "moment":
+        x = _with_unit(name, v, dict.fromkeys(MOMENT_UNITS, 1.0), "muB", "a magnetic moment")
+        return check_range(name, x, key.lo, key.hi, unit="muB", lo_open=key.lo_open)
+    if k == "masses":
+        ms = parse_mass_range(v, name)
+        for m in ms:
+            check_range(name, float(m), key.lo, key.hi, unit="GeV", lo_open=key.lo_open)
+        return [float(m) for m in ms]
     if k == "pair":
         if isinstance(v, str):
             v = [p for p in v.replace(":", ",").split(",") if p.strip()]
@@ -166,33 +214,46 @@ def _value(name: str, key: Key, v):
         if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
             raise ParameterError(f"{name} = {v!r}: need finite lo < hi")
         return (lo, hi)
+    if k == "table":
+        if not isinstance(v, dict):
+            raise ParameterError(f"{name} must be a table")
+        return dict(v)
     raise AssertionError(k)  # pragma: no cover
 
 
-def validate(card: dict, where: str = "card") -> dict:
-    """Check every key of a card dict (unknown keys, types, ranges); return it normalised."""
+def validate(schema: Schema, card: dict, where: str = "card") -> dict:
+    """Check every key of a card (unknown keys, types, ranges); return it normalised."""
     if not isinstance(card, dict):
-        raise ParameterError(f"{where}: a run card is a TOML table")
-    out = {}
+        raise ParameterError(f"{where}: a card is a TOML table")
+    top = schema.keys_of("")
+    out: dict = {}
     for k, v in card.items():
-        if k in PROCESS_KEYS:
+        if k in schema.sections and k != "":
+            keys = schema.sections[k]
             if not isinstance(v, dict):
-                raise ParameterError(f"{where}: [{k}] must be a table of process options")
+                raise ParameterError(f"{where}: [{k}] must be a table")
+            if keys is None:  # a table checked by the code that uses it
+                out[k] = dict(v)
+                continue
             sec = {}
             for kk, vv in v.items():
-                if kk not in PROCESS_KEYS[k]:
+                if kk not in keys:
                     raise ParameterError(
-                        f"{where}: unknown key '{k}.{kk}'; [{k}] takes {', '.join(PROCESS_KEYS[k])}"
+                        f"{where}: unknown key '{k}.{kk}'; [{k}] takes {', '.join(keys) or 'nothing'}"
                     )
-                sec[kk] = _value(f"{k}.{kk}", PROCESS_KEYS[k][kk], vv)
+                sec[kk] = value(f"{k}.{kk}", keys[kk], vv)
             out[k] = sec
-        elif k in RUN_KEYS:
-            out[k] = _value(k, RUN_KEYS[k], v)
+        elif k in top:
+            out[k] = value(k, top[k], v)
         else:
+            tables = [s for s in schema.sections if s]
             raise ParameterError(
-                f"{where}: unknown key '{k}'; top-level keys are {', '.join(RUN_KEYS)} and the tables "
-                f"[{'], ['.join(PROCESS_KEYS)}]"
+                f"{where}: unknown key '{k}'; '{schema.command}' takes {', '.join(top) or 'no top-level keys'}"
+                + (f" and the tables [{'], ['.join(tables)}]" if tables else "")
             )
+    for sec in schema.required:
+        if sec not in out:
+            raise ParameterError(f"{where}: missing the [{sec}] table")
     return out
 
 
@@ -209,40 +270,50 @@ def read_toml(path) -> tuple[dict, str]:
         raise ParameterError(f"--card {p}: not valid TOML ({exc})") from None
 
 
-def load_card(path) -> dict:
-    """Read and validate a TOML run card."""
-    raw, _ = read_toml(path)
-    return validate(raw, where=f"card {Path(path)}")
+def load_card(schema: Schema, path) -> tuple[dict, str]:
+    """Read a TOML card and check it against ``schema``: (the card as written, its text).
 
-
-def resolve(card: dict | None = None, overrides: dict | None = None) -> dict:
-    """Defaults < card < overrides (a flat dict of run keys and process keys, None = not given).
-
-    Returns ``{run keys..., process: {...}}`` with every key of the chosen process filled in.
+    The card is returned as written (units as text): :func:`resolve` normalises it.
     """
-    card = validate(card or {})
+    raw, text = read_toml(path)
+    validate(schema, raw, where=f"card {Path(path)}")
+    return raw, text
+
+
+def resolve(schema: Schema, card: dict | None = None, overrides: dict | None = None, *, tables=()) -> dict:
+    """Defaults < card < overrides, for the top level and the sections in ``tables``.
+
+    ``overrides`` is a flat dict of command-line values (text or Python values; None = not given),
+    validated here like card values; each key belongs to the top level or to one of ``tables``. Returns
+    ``{top-level keys..., table: {keys...}}`` with every key filled in (None where there is no
+    default); the card's other tables are validated but not returned.
+    """
+    card = validate(schema, card or {})
     ov = {k: v for k, v in (overrides or {}).items() if v is not None}
-    run = {k: key.default for k, key in RUN_KEYS.items()}
-    run.update({k: v for k, v in card.items() if k in RUN_KEYS})
+    top = schema.keys_of("")
+    out = {k: key.get_default(k) for k, key in top.items()}
+    out.update({k: v for k, v in card.items() if k in top})
     for k in list(ov):
-        if k in RUN_KEYS:
-            run[k] = _value(k, RUN_KEYS[k], ov.pop(k))
-    proc = run["process"]
-    if proc is None:
-        raise ParameterError("no process: give borexino, babar or na64 (or process = ... in the card)")
-    if run["events"] is None:
-        raise ParameterError("the number of events is missing: --events N (or events = N in the card)")
-    keys = PROCESS_KEYS[proc]
-    sec = {k: key.default for k, key in keys.items()}
-    sec.update(card.get(proc, {}))
-    for k, v in ov.items():
-        if k not in keys:
-            owners = [p for p, ks in PROCESS_KEYS.items() if k in ks]
-            what = f"applies to {', '.join(owners)}" if owners else "is not an option"
-            raise ParameterError(f"--{k.replace('_', '-')} {what}, not to {proc}")
-        sec[k] = _value(f"{proc}.{k}", keys[k], v)
-    run[proc] = sec
-    return run
+        if k in top:
+            out[k] = value(_flag_name(k, top[k]), top[k], ov.pop(k))
+    for t in tables:
+        keys = schema.keys_of(t) or {}
+        sec = {k: key.get_default(f"{t}.{k}") for k, key in keys.items()}
+        sec.update(card.get(t, {}))
+        for k in list(ov):
+            if k in keys:
+                sec[k] = value(_flag_name(k, keys[k]), keys[k], ov.pop(k))
+        out[t] = sec
+    if ov:
+        k = next(iter(ov))
+        owners = [s or "top level" for s, ks in schema.sections.items() if ks and k in ks]
+        what = f"applies to {', '.join(owners)}" if owners else "is not an option"
+        raise ParameterError(f"--{k.replace('_', '-')} {what}, not to {', '.join(tables) or schema.command}")
+    return out
+
+
+def _flag_name(name: str, key: Key) -> str:
+    return flag_of(name, key) or name
 
 
 def _toml_value(v) -> str:
@@ -256,104 +327,130 @@ def _toml_value(v) -> str:
         return json.dumps(v)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + "}"
     raise ParameterError(f"cannot write {v!r} to a TOML card")  # pragma: no cover
 
 
-def to_toml(config: dict) -> str:
-    """A resolved configuration as TOML text (None values are left out)."""
-    lines = ["# darktmm run card (resolved: every key, energies in GeV)"]
+def _card_text(key: Key, v):
+    """A resolved value as its card spelling (units written out, so the card reads back)."""
+    if v is None:
+        return None
+    if isinstance(v, str) and key.kind in ("masses", "energy", "length", "moment"):
+        return v
+    if key.kind == "energy" or (key.kind == "energy_or_off" and v != "off"):
+        return f"{v!r} GeV"
+    if key.kind == "length":
+        return f"{v!r} m"
+    if key.kind == "moment":
+        return f"{v!r} muB"
+    if key.kind == "masses":
+        return ",".join(repr(float(m)) for m in v) + "GeV"
+    return v
+
+
+def to_toml(schema: Schema, config: dict) -> str:
+    """A resolved configuration as TOML text (None values are left out), readable by :func:`validate`."""
+    lines = [f"# darktmm {schema.command} card (resolved: every key, with its unit)"]
     tables = []
+    top = schema.keys_of("")
     for k, v in config.items():
-        if isinstance(v, dict):
+        if isinstance(v, dict) and k in schema.sections and k != "":
             tables.append((k, v))
-        elif v is not None:
-            lines.append(f"{k} = {_toml_value(v)}")
+        elif v is not None and k in top:
+            t = _card_text(top[k], v)
+            if t is not None:
+                lines.append(f"{k} = {_toml_value(t)}")
     for name, tab in tables:
+        keys = schema.sections[name]
         lines.append("")
         lines.append(f"[{name}]")
-        lines.extend(f"{k} = {_toml_value(v)}" for k, v in tab.items() if v is not None)
+        for k, v in tab.items():
+            t = v if keys is None else _card_text(keys[k], v)
+            if t is not None:
+                lines.append(f"{k} = {_toml_value(t)}")
     return "\n".join(lines) + "\n"
 
 
-def build_process(config: dict, profiles=None):
-    """The :mod:`simulate.events` process of a resolved configuration.
-
-    Also fills the process-dependent default ``train_neval`` into ``config`` (so the stored card
-    holds every value)."""
-    process = _build(config, profiles)
-    if config.get("train_neval") is None:
-        config["train_neval"] = process.train_neval
-    return process
+# --- command-line options from the same keys ---------------------------------------------------
+def flag_of(name: str, key: Key) -> str | None:
+    if key.flag == "":
+        return None
+    return key.flag or "--" + name.replace("_", "-")
 
 
-def _build(config, profiles):
-    proc = config["process"]
-    o = config[proc]
-    if proc == "borexino":
-        prof = None if profiles is None else profiles.get(o["component"])
-        if o["t_max"] <= o["t_min"]:
-            raise ParameterError(
-                f"borexino.t_max = {o['t_max']:g} GeV must exceed t_min = {o['t_min']:g} GeV"
+def add_options(parser, keys: dict, *, group: str | None = None, skip=()) -> None:
+    """argparse options for ``keys`` (default None = not given; defaults apply in :func:`resolve`)."""
+    import argparse
+
+    target = parser.add_argument_group(group) if group else parser
+    for name, key in keys.items():
+        flag = flag_of(name, key)
+        if flag is None or name in skip:
+            continue
+        d = key.default
+        dtext = "" if callable(d) or d is None else f" (default {_card_text(key, d)})"
+        if key.kind == "bool":
+            target.add_argument(
+                flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=key.help + dtext
             )
-        return ev.NuElectronEvents(
-            o["component"],
-            o["kind"],
-            m_ap=o["m_ap"],
-            eps_mu=o["eps_mu"],
-            T_lo=o["t_min"],
-            T_hi=o["t_max"],
-            profile=prof,
+            continue
+        target.add_argument(
+            flag,
+            dest=name,
+            type=_converter(flag, key),
+            default=None,
+            help=key.help + dtext,
+            metavar=_metavar(key),
         )
-    if proc == "babar":
-        return ev.MonophotonEvents(
-            o["resonance"],
-            m_ap=o["m_ap"],
-            eps=o["eps"],
-            mu_d=o["eps_mu"],
-            gamma_dark=o["gamma_dark"],
-            z_window=o["z_window"],
-            mx2_window=o["mx2_window"],
-            isr=o["isr"],
-            offshell=o["offshell"],
-            frame=o["frame"],
-            L_det_m=o["l_det"],
-        )
-    return ev.DarkBremEvents(
-        m_ap=o["m_ap"],
-        eps=o["eps"],
-        mu_d=o["eps_mu"],
-        gamma_dark=o["gamma_dark"],
-        E0=o["e0"],
-        E_cut=o["e_cut"],
-        T_X0=o["t_x0"],
-        L_det_m=o["l_det"],
-        ecal_stochastic=o["ecal_stochastic"],
-        ecal_constant=o["ecal_constant"],
-    )
 
 
-def run_options(config: dict) -> dict:
-    """Keyword options of :func:`simulate.sampler.generate` from a resolved configuration."""
+def _metavar(key: Key) -> str:
     return {
-        "seed": config["seed"],
-        "unweighted": config["unweighted"],
-        "chunk": config["chunk"],
-        "block": config["block"],
-        "pilot": config["pilot"],
-        "train_nitn": config["train_nitn"],
-        "train_neval": config["train_neval"],
-        "integrate_nitn": config["integrate_nitn"],
-        "wmax_factor": config["wmax_factor"],
-    }
+        "energy": "E",
+        "energy_or_off": "E|off",
+        "length": "L",
+        "moment": "MU",
+        "masses": "LO:HI:N<unit>",
+        "pair": "LO,HI",
+        "int": "N",
+        "float": "X",
+    }.get(key.kind, "TEXT")
+
+
+def _converter(flag: str, key: Key):
+    import argparse
+
+    def conv(text):
+        try:
+            value(flag, key, text)  # checked now (cheap things first); converted in resolve()
+            return text
+        except ParameterError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    conv.__name__ = key.kind
+    return conv
+
+
+def overrides(args, schema: Schema, tables=()) -> dict:
+    """The options given on the command line (not None) for the top level and ``tables``."""
+    names = set(schema.keys_of(""))
+    for t in tables:
+        names |= set(schema.keys_of(t) or {})
+    return {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
 
 
 __all__ = [
-    "RUN_KEYS",
-    "PROCESS_KEYS",
+    "Key",
+    "LENGTH_UNITS",
+    "MOMENT_UNITS",
+    "Schema",
+    "add_options",
     "load_card",
-    "validate",
+    "overrides",
+    "read_toml",
     "resolve",
     "to_toml",
-    "build_process",
-    "run_options",
+    "validate",
+    "value",
 ]

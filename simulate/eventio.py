@@ -81,15 +81,11 @@ def write_root(
     card_toml: str | None = None,
     info: dict | None = None,
     on_chunk=None,
-    json_string: bool = True,
 ) -> dict:
     """Stream ``run`` into a ROOT file at ``path`` (atomic); return the run summary.
 
     ``on_chunk(chunk)`` is called for every chunk (e.g. more histograms); ``info`` is merged into
-    the runinfo metadata. A shard of a sharded run (:mod:`darktmm.simulate.shards`) is a run over
-    a block range with ``record_blocks=True``: its runinfo then holds the per-block sums
-    (``blocks``), and ``json_string=False`` leaves out the ``runinfo_json`` string so that
-    ``hadd`` of the shards gives the same objects as ``darktmm merge``.
+    the runinfo metadata.
     """
     proc = run.process
     hists = Histograms(proc)
@@ -119,13 +115,59 @@ def write_root(
                 name=f"h_{o.name}",
                 entries=hists.entries,
             )
-        from darktmm.simulate.runs import versions
+        from darktmm.simulate.common import versions
 
         meta = {**versions(), **(info or {}), **summary}
         meta["detector"] = proc.describe()
         meta["citation"] = proc.citation
-        rootio.write_runinfo(f, meta, card_toml=card_toml, json_string=json_string)
+        wu = proc.weight_unit
+        units = {k: wu for k in ("sigma", "sigma_err", "sigma_vegas", "sigma_vegas_err", "w_max", "v_max")}
+        units.update(
+            {
+                "sum_weights": unit,
+                "sum_weights2": f"({unit})^2",
+                "sigma_per_unit_weight": wu,
+                "sum_weights_sq": unit,
+            }
+        )
+        rootio.write_runinfo(f, meta, card_toml=card_toml, units=units)
     return summary
 
 
-__all__ = ["write_root", "compression", "branch_titles", "COMPRESSIONS"]
+def sample_cost(
+    run: EventRun, fmt: str, compression_spec: str = "lz4", *, n: int = 4096, folder=None
+) -> tuple[float, float]:
+    """(bytes per event, seconds per event) of ``run``'s output, measured by writing a sample.
+
+    The sample is a separate stream (seed + 1, so the run's own events are untouched) drawn from
+    the run's trained map and w_max (``run.prepare()`` first); it is written to a temporary file
+    in ``folder`` (the output's folder: the same file system) and removed.
+    """
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from darktmm.simulate.sampler import EventRun
+
+    run.prepare()
+    k = min(n, run.n)
+    sample = EventRun(run.process, k, seed=run.seed + 1, unweighted=run.unweighted, chunk=k, block=run.block)
+    sample.vegas = run.vegas  # the trained, frozen map: prepare() is not repeated
+    sample.stats.w_max = run.stats.w_max
+    sample.stats.sigma_vegas, sample.stats.sigma_vegas_err = run.stats.sigma_vegas, run.stats.sigma_vegas_err
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".darktmm-sample.") as d:
+        path = Path(d) / ("sample.root" if fmt == "root" else "sample.hepmc3")
+        t0 = time.perf_counter()
+        if fmt == "root":
+            write_root(path, sample, compression_spec=compression_spec)
+        else:
+            from darktmm.simulate.hepmc import write_hepmc
+
+            write_hepmc(path, sample)
+        dt = time.perf_counter() - t0
+        size = path.stat().st_size
+    written = max(sample.stats.written, 1)
+    return size / written, dt / written
+
+
+__all__ = ["sample_cost", "write_root", "compression", "branch_titles", "COMPRESSIONS"]

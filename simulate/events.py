@@ -377,6 +377,7 @@ class MonophotonEvents(EventProcess):
         mx2_window=None,
         frame: str = "lab",
         L_det_m: float | None = None,
+        model=None,
     ):
         from darktmm.spectra.accel_mc import MonophotonProcess
         from darktmm.spectra.model import DarkSector
@@ -386,7 +387,7 @@ class MonophotonEvents(EventProcess):
             raise ParameterError(f"frame = {frame!r} must be 'cm' or 'lab'")
         self.resonance, self.frame, self.isr, self.offshell = key, frame, bool(isr), bool(offshell)
         self.sqrt_s = babar.RESONANCES[key].sqrt_s
-        self.model = DarkSector.flavour_blind(m_ap, eps, mu_d, gamma_dark)
+        self.model = DarkSector.flavour_blind(m_ap, eps, mu_d, gamma_dark) if model is None else model
         z_window = babar.REGIONS["LowM"].z if z_window is None else z_window
         self.z_window = tuple(float(z) for z in z_window)
         self.mx2_window = None if mx2_window is None else tuple(float(v) for v in mx2_window)
@@ -531,12 +532,13 @@ class DarkBremEvents(EventProcess):
         L_det_m: float | None = None,
         ecal_stochastic: float | None = None,
         ecal_constant: float | None = None,
+        model=None,
     ):
         from darktmm.spectra.accel_mc import DarkBremProcess
         from darktmm.spectra.darkbrem import PB
         from darktmm.spectra.model import DarkSector
 
-        self.model = DarkSector.flavour_blind(m_ap, eps, mu_d, gamma_dark)
+        self.model = DarkSector.flavour_blind(m_ap, eps, mu_d, gamma_dark) if model is None else model
         d, r = na64.DATASET, na64.RESPONSE
         E0 = d.E0 if E0 is None else E0
         E_cut = d.E_cut if E_cut is None else E_cut
@@ -569,7 +571,12 @@ class DarkBremEvents(EventProcess):
                 "theta_ap", "A' polar angle to the beam [rad]", 0.0, 3.0 * self.model.m_ap / self.E_cut
             ),
             Observable("phi", "A' azimuth [rad]", 0.0, 2 * math.pi),
-            Observable("E_miss_true", "true missing energy [GeV]", 0.0, E0v),
+            Observable(
+                "E_miss_true",
+                "true missing energy: E_A' if the A' escapes, 0 if it decays visibly inside [GeV]",
+                0.0,
+                E0v,
+            ),
             Observable("E_ecal", "ECAL energy after the resolution [GeV]", 0.0, 1.2 * E0v),
             Observable(
                 "E_miss", "missing energy E0 - E_ECAL after the ECAL resolution [GeV]", -0.2 * E0v, E0v
@@ -615,8 +622,8 @@ class DarkBremEvents(EventProcess):
         dec = _decay(self.br_inv, self.gamma_tot, m, Ea, kx, ky, kz, self.L_det_m, rng)
         dec["decay_z"] = dec["decay_z"] + zmm
         dec["decay_t"] = dec["decay_t"] + zmm
-        emt = np.asarray(kin["E_miss_true"], dtype=float)
-        e_true = self.E0 - emt * dec["escapes"]
+        emt = np.asarray(kin["E_miss_true"], dtype=float) * dec["escapes"]  # a visible decay deposits E_A'
+        e_true = self.E0 - emt
         sig = self.response.sigma(e_true)
         e_ecal = e_true + sig * rng.standard_normal(n)
         obs = {

@@ -59,6 +59,15 @@ def _pyhepmc():
     return pyhepmc
 
 
+#: How the CV weight relates to darktmm's ROOT ``weight`` branch (stored in every file's run info).
+WEIGHT_CONVENTION = (
+    "CV is normalised to mean 1 (NuHepMC G.C.2): weighted samples carry CV = w N/sigma, where w is the "
+    "ROOT events-tree weight (which sums to sigma) and N the number of trials; unweighted samples carry "
+    "CV = 1, or v/w_max > 1 above w_max, as in ROOT. A selection's cross section is "
+    "NuHepMC.FluxAveragedTotalCrossSection x sum_sel(CV)/N_events."
+)
+
+
 def run_info(run: EventRun, card_toml: str | None = None):
     """The NuHepMC GenRunInfo of a prepared run (FATX from the frozen VEGAS integral)."""
     hp = _pyhepmc()
@@ -70,6 +79,7 @@ def run_info(run: EventRun, card_toml: str | None = None):
     for k, v in zip(("Major", "Minor", "Patch"), NUHEPMC_VERSION):
         a[f"NuHepMC.Version.{k}"] = v
     a["NuHepMC.Conventions"] = ["G.C.2", "G.C.3", "G.S.1", "E.C.4"]
+    a["darktmm.WeightConvention"] = WEIGHT_CONVENTION
     unit, target = _UNITS[proc.name]
     a["NuHepMC.Units.CrossSection.Unit"] = unit
     a["NuHepMC.Units.CrossSection.TargetScale"] = target

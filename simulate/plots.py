@@ -1,6 +1,12 @@
-"""Plots a physicist would put in a talk (matplotlib, Agg backend, no LaTeX). Written atomically."""
+"""Every figure of darktmm (matplotlib, Agg backend, mathtext, never LaTeX), written atomically.
+
+The format follows the file name: ``.png``, ``.pdf`` or ``.svg``.
+"""
 
 from __future__ import annotations
+
+import math
+from pathlib import Path
 
 import numpy as np
 
@@ -19,11 +25,16 @@ def _plt():
 
 
 def _save(fig, path):
-    with atomic_path(path, ".png") as tmp:
-        fig.savefig(tmp, dpi=130, bbox_inches="tight", format="png")
+    fmt = Path(path).suffix.lower().lstrip(".") or "png"
+    with atomic_path(path, "." + fmt) as tmp:
+        fig.savefig(tmp, dpi=130, bbox_inches="tight", format=fmt)
 
 
-def borexino_spectrum(path, edges, sm, tmm, data, bestfit, m_ap, eps_mu):
+def borexino_spectrum(path, res):
+    """SM components, the dark-TMM signal, data and best fit of a ``detectors.borexino.SpectrumFit``."""
+    edges, sm, tmm, data, bestfit = res.edges, res.sm, res.tmm, res.data, res.bestfit
+    m_ap = res.model.m_ap
+    eps_mu = float(np.sqrt(np.max(res.model.column_norms_sq_muB2))) * res.model.eps
     plt = _plt()
     x = edges / MEV
     fig, ax = plt.subplots(figsize=(7.5, 5))
@@ -71,26 +82,171 @@ def borexino_spectrum(path, edges, sm, tmm, data, bestfit, m_ap, eps_mu):
     plt.close(fig)
 
 
-def limit_plot(path, curves: dict, *, ylabel: str, expected=None, hline=None, title=None):
-    """curves: label -> (points [{'m_ap_GeV', key...}], key)."""
+def limit_plot(path, table):
+    """The limit curves of a ``simulate.commands.limit.LimitTable`` against m_A' (log axes)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 5))
-    for label, (pts, key) in curves.items():
-        m = np.array([p["m_ap_GeV"] for p in pts])
-        y = np.array([p[key] for p in pts], dtype=float)
-        ax.plot(m, y, lw=2, label=label)
-    if expected is not None:
-        m = np.array([p["m_ap_GeV"] for p in expected])
-        ax.plot(m, [p["expected"] for p in expected], "k--", lw=1, label="expected (Asimov)")
-    if hline is not None:
-        ax.axhline(hline[0], color="gray", ls=":", label=hline[1])
+    pts = table.points
+    m = np.array([p["m_ap_GeV"] for p in pts])
+
+    def col(key):
+        return np.array([np.nan if p.get(key) is None else p[key] for p in pts], dtype=float)
+
+    y = col("limit")
+    y[~np.isfinite(y)] = np.nan
+    name = {"borexino": "Borexino", "babar": "BaBar", "na64": "NA64"}.get(table.experiment, table.experiment)
+    if all("expected_m2" in p for p in pts):
+        ax.fill_between(
+            m, col("expected_m2"), col("expected_p2"), color="#ffdd00", label=r"expected $\pm 2\sigma$"
+        )
+        ax.fill_between(
+            m, col("expected_m1"), col("expected_p1"), color="#00cc00", label=r"expected $\pm 1\sigma$"
+        )
+    if all("expected" in p for p in pts):
+        ax.plot(m, col("expected"), "k--", lw=1, label="expected (Asimov median)")
+    if table.experiment in ("babar", "na64"):
+        inv = np.array(table.eps_invisible, dtype=float)
+        inv[~np.isfinite(inv)] = np.nan
+        ax.plot(m, inv, lw=1.5, color="0.5", ls=":", label=f"{name}, invisible A' ($P_{{inv}}$ = 1)")
+    ax.plot(
+        m,
+        y,
+        lw=2.2,
+        color="tab:red",
+        label=f"{name} (this model point)" if table.experiment != "borexino" else f"{name} (this fit)",
+    )
+    for label, v in table.curves.values():
+        ax.axhline(v, color="gray", ls=":", label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("dark-photon mass m_A' [GeV]")
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
+    ax.set_xlabel(r"dark-photon mass $m_{A'}$ [GeV]")
+    ax.set_ylabel(
+        r"90% CL upper limit on $\varepsilon\,\mu_{\rm eff}$ [$\mu_B$]"
+        if table.unit == "muB"
+        else r"90% CL upper limit on $\varepsilon$"
+    )
+    ax.set_title(table.header, fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=9)
     _save(fig, path)
     plt.close(fig)
+
+
+def event_histograms(path, process, hists, unweighted):
+    """One panel per observable histogram of an event run (``simulate.histograms.Histograms``)."""
+    plt = _plt()
+    specs = hists.specs
+    ncol = 3
+    nrow = math.ceil(len(specs) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+    unit = "events" if unweighted else process.weight_unit
+    for ax, o in zip(axes.flat, specs):
+        ax.stairs(hists.sumw[o.name], hists.edges[o.name], lw=1.2)
+        ax.set_xlabel(o.title, fontsize=8)
+        ax.set_ylabel(f"per bin [{unit}]", fontsize=8)
+    for ax in list(axes.flat)[len(specs) :]:
+        ax.set_visible(False)
+    fig.suptitle(process.description, fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def babar_spectrum(path, spectra: dict, m_ap, eps):
+    """M_X^2 (true and EMC-folded) and cos theta* per resonance, in fb per bin."""
+    plt = _plt()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.5))
+    for r in spectra.values():
+        e, v, _ = r.hists["MX2_folded"]
+        a1.stairs(v, e, lw=1.5, label=f"{r.resonance.name} folded")
+        e, v, _ = r.hists["MX2_true"]
+        a1.stairs(v, e, lw=0.8, ls="--", label=f"{r.resonance.name} true")
+        e, v, err = r.hists["cos_theta"]
+        a2.stairs(v / np.diff(e), e, lw=1.5, label=r.resonance.name)
+    a1.set_xlabel("M_X^2 [GeV^2]")
+    a1.set_ylabel("sigma [fb per bin]")
+    a1.set_yscale("log")
+    a1.set_ylim(max(1e-6, a1.get_ylim()[0]), None)
+    a1.legend(fontsize=8)
+    a1.set_title(f"BaBar e+e- -> gamma A', m_A' = {m_ap:g} GeV, eps = {eps:g}")
+    a2.set_xlabel("cos theta*_gamma (CM)")
+    a2.set_ylabel("dsigma/dcos theta* [fb]")
+    a2.legend(fontsize=8)
+    a2.set_title("photon acceptance")
+    _save(fig, path)
+    plt.close(fig)
+
+
+def na64_spectrum(path, sp, m_ap, eps):
+    """E_miss (true and ECAL-folded) and x = E_A'/E_e, per EOT."""
+    plt = _plt()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.5))
+    e, v, _ = sp.hists["E_miss_true"]
+    a1.stairs(v, e, lw=1.5, label="true E_miss = E_A'")
+    e, v, _ = sp.hists["E_miss_folded"]
+    a1.stairs(v, e, lw=1.2, ls="--", label="ECAL-folded")
+    a1.axvline(50.0, color="gray", ls=":", label="E_miss > 50 GeV")
+    a1.set_xlabel("E_miss [GeV]")
+    a1.set_ylabel("A' per EOT per bin")
+    a1.set_yscale("log")
+    a1.legend(fontsize=8)
+    a1.set_title(f"NA64 e- Z -> e- Z A', m_A' = {m_ap * 1e3:g} MeV, eps = {eps:g}")
+    e, v, _ = sp.hists["x"]
+    a2.stairs(v, e, lw=1.5)
+    a2.set_xlabel("x = E_A'/E_e")
+    a2.set_ylabel("A' per EOT per bin (signal box)")
+    a2.set_yscale("log")
+    _save(fig, path)
+    plt.close(fig)
+
+
+def hierarchy_plot(path, pts, names, cap, title="", bx_method="spectral"):
+    """The hierarchy figure: bound on eps*|mu_D^(e mu)| against m_A', one curve per probe, log axes."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.5, 5.2))
+    m = np.array([p.m_ap for p in pts])
+    bx = np.array([p.borexino_muB for p in pts])
+    how = {"spectral": "spectral fit", "rates": "rate fallback"}.get(bx_method, bx_method)
+    ax.plot(m, np.where(np.isfinite(bx), bx, np.nan), color="k", lw=2.2, label=f"Borexino Phase II ({how})")
+    ax.axhline(cap.mu_D_max_muB, color="0.4", ls=":", lw=1.5, label="MEG II cap alone (eps <= 1): mu_D,max")
+    styles = {0: ("tab:red", "-"), 1: ("tab:blue", "--")}
+    for k, n in enumerate(names):
+        y = np.array([p.products.get(n, np.nan) for p in pts])
+        c, ls = styles.get(k, (None, "-."))
+        ax.plot(m, y, color=c, ls=ls, lw=2, marker="o", ms=3, label=f"MEG II x {n} (eps_max x mu_D,max)")
+    none = np.array([not p.products for p in pts])
+    if none.any():
+        _shade(ax, m, none, "no invisible-A' search applies")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("dark-photon mass m_A' [GeV]")
+    ax.set_ylabel("upper bound on eps |mu_D^(e mu)| [mu_B]")
+    t = "Constraint hierarchy" + (f": {title}" if title else "")
+    ax.set_title(
+        f"{t}\nMEG II cap |mu_D^(e mu)| < {cap.mu_D_max_muB:.3g} muB ({cap.prescription})", fontsize=10
+    )
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    _save(fig, path)
+    plt.close(fig)
+
+
+def _shade(ax, m, mask, label):
+    """Grey bands over runs of masses where ``mask`` holds (edges half-way in log m)."""
+    lm = np.log(m)
+    first = True
+    i = 0
+    while i < len(m):
+        if not mask[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(m) and mask[j + 1]:
+            j += 1
+        lo = m[i] if i == 0 else math.exp(0.5 * (lm[i - 1] + lm[i]))
+        hi = m[j] if j == len(m) - 1 else math.exp(0.5 * (lm[j] + lm[j + 1]))
+        if hi == lo:
+            lo, hi = lo / 1.05, hi * 1.05
+        ax.axvspan(lo, hi, color="0.85", alpha=0.6, lw=0, label=label if first else None)
+        first = False
+        i = j + 1

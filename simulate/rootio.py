@@ -9,9 +9,8 @@ file has a name that says what it is, ``.{name}.darktmm-partial.{pid}.{random}{s
 
 Layout conventions (shared by every command):
 
-* ``runinfo`` - a one-entry TTree of run metadata: numbers as branches, and the whole record as
-  JSON text (UTF-8 bytes in branch ``json``, the run card in ``card``), plus the same JSON as the
-  string ``runinfo_json``.
+* ``runinfo`` - a one-entry TTree of the run's numbers (branch titles carry units), with the whole
+  record as the JSON string ``runinfo_json`` and the run card as the string ``runinfo_card``.
 * histograms are TH1D with Sumw2 (the MC uncertainty per bin) and titles that carry units.
 * trees carry the units of every branch in its title.
 """
@@ -28,11 +27,8 @@ from pathlib import Path
 import numpy as np
 import uproot
 
+from darktmm.simulate.common import OutputError, _json_default, to_json  # noqa: F401 (re-exported)
 from darktmm.spectra.validate import ParameterError
-
-
-class OutputError(RuntimeError):
-    """An output path that cannot be written."""
 
 
 def check_writable(path: str | os.PathLike) -> Path:
@@ -191,9 +187,8 @@ def th1d(
         fTsumwx2=float((v * centers**2).sum()),
         fSumw2=sumw2,
         fXaxis=axis,
+        fYaxis=to_TAxis("yaxis", parts[2] if len(parts) > 2 else "", 1, 0.0, 1.0),
     )
-    if len(parts) > 2:
-        h.member("fYaxis")._members["fTitle"] = parts[2]
     return h
 
 
@@ -247,60 +242,69 @@ def set_branch_titles(tree, titles: dict):
         casc._needs_relocation_before_extend = True
 
 
-def write_runinfo(f, info: dict, *, card_toml: str | None = None, json_string: bool = True):
-    """One-entry ``runinfo`` TTree: numeric entries as branches, the rest as JSON text.
+#: Units of the runinfo numbers by name suffix (the rest are counts or ratios: [1]).
+_SUFFIX_UNITS = (
+    ("_GeV2", "GeV^2"),
+    ("_GeV", "GeV"),
+    ("_MeV", "MeV"),
+    ("_keV", "keV"),
+    ("_muB", "mu_B"),
+    ("_fb", "fb"),
+    ("_pb", "pb"),
+    ("_cpd100t", "cpd/100 t"),
+    ("_tyr", "t yr"),
+    ("_m", "m"),
+    ("_s", "s"),
+)
 
-    Text is stored as a uint8 jagged array of UTF-8 bytes (branch ``json``, ``card``) because
-    ROOT string branches from uproot are not portable; ``runinfo.json`` also goes in as a TObjString
-    (``runinfo_json``) unless ``json_string=False`` (shard files: ``hadd`` keeps one TObjString
-    per input, while it concatenates the ``runinfo`` trees).
+
+def unit_of(key: str, units: dict | None = None) -> str:
+    """The unit of a runinfo number: from ``units``, else from its name suffix, else [1]."""
+    if units and key in units:
+        return units[key]
+    for suffix, unit in _SUFFIX_UNITS:
+        if key.endswith(suffix):
+            return unit
+    return "1"
+
+
+def write_runinfo(f, info: dict, *, card_toml: str | None = None, units: dict | None = None):
+    """One-entry ``runinfo`` TTree of the run's numbers, plus the whole record as readable text.
+
+    Numbers become branches (whole numbers as int64, e.g. the seed), each titled with its unit
+    (``units`` maps names to units; otherwise the name suffix says it, else [1]). The complete
+    record is the JSON string ``runinfo_json`` and the run card the string ``runinfo_card``
+    (TObjString: ``f->Get("runinfo_json")->Print()`` in ROOT). :func:`read_runinfo` reads both.
     """
-    import awkward as ak
-
-    num = {
-        k: np.array([float(v)])
-        for k, v in info.items()
-        if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
-    }
+    cols, titles = {}, {}
+    for k, v in info.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
+            continue
+        is_int = isinstance(v, (int, np.integer))
+        cols[k] = np.array([v], dtype=np.int64 if is_int else np.float64)
+        titles[k] = f"{k} [{unit_of(k, units)}]"
     text = json.dumps(info, default=_json_default, sort_keys=True)
-    cols = dict(num)
-    cols["json"] = ak.Array([np.frombuffer(text.encode(), dtype=np.uint8)])
-    if card_toml is not None:
-        cols["card"] = ak.Array([np.frombuffer(card_toml.encode(), dtype=np.uint8)])
-    f.mktree(
+    if not cols:
+        cols["entries"] = np.array([1], dtype=np.int64)
+        titles["entries"] = "one entry [1]"
+    write_tree(
+        f,
         "runinfo",
-        {k: (v.type if isinstance(v, ak.Array) else v.dtype) for k, v in cols.items()},
-        title="darktmm run metadata (json, card: UTF-8 bytes)",
+        cols,
+        title="darktmm run metadata (the full record: runinfo_json, runinfo_card)",
+        branch_titles=titles,
     )
-    f["runinfo"].extend(cols)
-    if json_string:
-        f["runinfo_json"] = text
+    f["runinfo_json"] = text
+    if card_toml is not None:
+        f["runinfo_card"] = card_toml
 
 
-def _json_default(o):
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, complex):
-        return [o.real, o.imag]
-    return str(o)
-
-
-def _finite(o):
-    """Replace inf/nan by None: strict JSON has no Infinity (a limit that could not be set)."""
-    if isinstance(o, dict):
-        return {k: _finite(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_finite(v) for v in o]
-    if isinstance(o, (float, np.floating)) and not np.isfinite(o):
-        return None
-    return o
-
-
-def to_json(obj) -> str:
-    """Strict JSON (inf and nan become null)."""
-    return json.dumps(_finite(obj), default=_json_default, indent=2, sort_keys=False, allow_nan=False)
+def read_runinfo(path_or_file) -> tuple[dict, str | None]:
+    """(the JSON record, the run card text or None) of a darktmm ROOT file."""
+    f = uproot.open(path_or_file) if not hasattr(path_or_file, "keys") else path_or_file
+    info = json.loads(str(f["runinfo_json"]))
+    card = str(f["runinfo_card"]) if "runinfo_card" in {k.split(";")[0] for k in f.keys()} else None
+    return info, card
 
 
 __all__ = [
@@ -314,6 +318,8 @@ __all__ = [
     "th1d",
     "th1d_from_hist",
     "write_tree",
+    "read_runinfo",
+    "unit_of",
     "write_runinfo",
     "to_json",
 ]

@@ -755,7 +755,7 @@ def _borexino_point(m_ap, shared):
     from darktmm.detectors import borexino
 
     if shared["method"] == "rates":
-        return borexino.rate_limit(m_ap, seed=shared["seed"])
+        return borexino.rate_limit(m_ap, seed=shared["seed"], method_cl=shared["method_cl"])
     tmm = borexino.tmm_spectra(
         m_ap,
         shared["data"].edges,
@@ -766,7 +766,16 @@ def _borexino_point(m_ap, shared):
         template=True,
     )
     return borexino.spectral_limit_from_templates(
-        shared["data"], shared["sm"], shared["rates"], tmm, m_ap, shared["treatment"], shared["expected"]
+        shared["data"],
+        shared["sm"],
+        shared["rates"],
+        tmm,
+        m_ap,
+        shared["treatment"],
+        shared["expected"],
+        method_cl=shared["method_cl"],
+        mc_errors=shared["mc_errors"],
+        systematics=shared["systematics"],
     )
 
 
@@ -790,7 +799,11 @@ def borexino_limit(
     rtol=1e-3,
     seed=0,
     expected=True,
+    osc=None,
     profiles=None,
+    method_cl: str = "profile",
+    mc_errors: bool = True,
+    systematics=False,
     points_per_task=None,
     checkpoint=None,
     resume=False,
@@ -800,47 +813,54 @@ def borexino_limit(
     bit for bit, serial or on any executor (90 % CL upper limits on eps*mu_eff [mu_B] against
     m_A' [GeV]; Borexino, PRD 100 (2019) 082004, arXiv:1707.09279). The SM templates, the data
     and the production profiles are computed once by the client and sent to every worker once.
-    ``info`` holds ``shared_s``, the time of that shared part [s].
+    ``info`` is that of ``borexino.limit`` plus ``shared_s``, the time of the shared part [s].
 
     >>> from darktmm.detectors import borexino
     >>> pts, info = borexino_limit([1e-3], method="rates", seed=1)
-    >>> info["method"], f"{pts[0].limit:.2g}", pts == borexino.limit([1e-3], method="rates", seed=1)[0]
-    ('rates', '1.2e-10', True)
+    >>> info["method"], pts == borexino.limit([1e-3], method="rates", seed=1)[0]
+    ('rates', True)
     """
     from darktmm.detectors import borexino
     from darktmm.detectors import data as datamod
     from darktmm.spectra.model import NUFIT52
 
+    osc = NUFIT52 if osc is None else osc
     masses = [check_range("m_ap", m, 0.0, None, unit="GeV") for m in masses]
     if method not in ("auto", "spectral", "rates"):
         raise ParameterError(f"method = {method!r}; choose auto, spectral or rates")
     if treatment not in borexino.TREATMENTS:
         raise ParameterError(f"treatment = {treatment!r}; choose from {sorted(borexino.TREATMENTS)}")
+    borexino._check_method_cl(method_cl)
     t0 = time.perf_counter()
     if method == "auto":
         method = "spectral" if datamod.available(borexino.DATA_FILE, data_dir) else "rates"
-    info = {"method": method, "treatment": treatment, "rtol": rtol}
-    shared = {"method": method, "seed": seed}
+    info = {"method": method, "treatment": treatment, "rtol": rtol, "method_cl": method_cl}
+    shared = {"method": method, "seed": seed, "method_cl": method_cl}
     if method == "spectral":
+        info |= {"mc_errors": mc_errors, "systematics": list(borexino._systematic_names(systematics))}
+        info["priors"] = borexino.priors(treatment, systematics=systematics)
         data = borexino.load_data(data_dir)
         info["data_file"] = data.path
         if profiles is None:
             profiles = borexino.production_profiles(data_dir)
         with single_blas_thread():  # the same bits as in a worker
-            sm, rates = borexino.sm_spectra(data.edges, rtol=rtol, seed=seed, osc=NUFIT52, profiles=profiles)
+            sm, rates = borexino.sm_spectra(data.edges, rtol=rtol, seed=seed, osc=osc, profiles=profiles)
         shared.update(
             data=data,
             sm=sm,
             rates=rates,
             profiles=profiles,
             rtol=rtol,
-            osc=NUFIT52,
+            osc=osc,
             treatment=treatment,
             expected=expected,
+            mc_errors=mc_errors,
+            systematics=systematics,
         )
     info["shared_s"] = time.perf_counter() - t0
     tag = {"scan": "borexino limit", "method": method, "treatment": treatment, "rtol": rtol, "seed": seed}
-    tag["expected"] = bool(expected)
+    tag |= {"expected": bool(expected), "method_cl": method_cl, "mc_errors": bool(mc_errors)}
+    tag["systematics"] = repr(systematics)
     pts = map_points(
         _borexino_point,
         [float(m) for m in masses],

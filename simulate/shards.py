@@ -53,10 +53,10 @@ only the others. SIGTERM is turned into KeyboardInterrupt in the client; an inte
 cancels the open tasks, closes the cluster it started and sweeps the temporary files: complete
 shards stay, partial ones do not.
 
->>> from darktmm.simulate import cards
+>>> from darktmm.simulate.commands import generate as gen
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
->>> cfg = cards.resolve({"process": "borexino", "events": 3000, "unweighted": True, "block": 1024,
+>>> cfg = gen.resolve({"process": "borexino", "events": 3000, "unweighted": True, "block": 1024,
 ...                      "pilot": 4096, "train_nitn": 3, "borexino": {"component": "pep"}})
 >>> man = generate(cfg, d / "ev.root", shards=3)
 >>> [s["file"] for s in man["shards"]], sum(s["entries"] for s in man["shards"])
@@ -78,6 +78,7 @@ from pathlib import Path
 import numpy as np
 
 from darktmm.simulate import rootio
+from darktmm.simulate.common import _json_default
 from darktmm.simulate.rootio import OutputError
 from darktmm.simulate.sampler import BLOCK_FIELDS, BlockResult, EventRun, RunStats
 from darktmm.spectra.validate import ParameterError
@@ -89,13 +90,24 @@ NOT_EVENT_KEYS = ("out", "json", "plot", "data_dir")
 
 _CACHE: dict = {}  # per process: plan id -> built process
 
+#: The module that knows the generate card: ``SCHEMA``, ``resolve``, ``build_process`` and
+#: ``run_options``. Named, not imported, so that the ``generate`` command can import this module
+#: without an import circle (tests/test_import_graph.py).
+CARD_MODULE = "darktmm.simulate.commands.generate"
+
+
+def _card_api():
+    import importlib
+
+    return importlib.import_module(CARD_MODULE)
+
 
 def _demo_config():
     """A tiny run card for the doctests (2000 unweighted pep events in blocks of 1024)."""
-    from darktmm.simulate import cards
+    gen = _card_api()
 
     card = {"process": "borexino", "events": 2000, "unweighted": True, "block": 1024, "pilot": 4096}
-    return cards.resolve({**card, "train_nitn": 3, "borexino": {"component": "pep"}})
+    return gen.resolve({**card, "train_nitn": 3, "borexino": {"component": "pep"}})
 
 
 _DEMO: list = []
@@ -156,15 +168,17 @@ def _check_out(out) -> Path:
 def event_card(config: dict) -> str:
     """The card text that decides the events (output names and printing left out).
 
-    >>> from darktmm.simulate import cards
-    >>> a = cards.resolve({"process": "na64", "events": 10, "out": "a.root"})
-    >>> b = cards.resolve({"process": "na64", "events": 10, "out": "b.root", "json": True})
+    >>> from darktmm.simulate.commands import generate as gen
+    >>> a = gen.resolve({"process": "na64", "events": 10, "out": "a.root"})
+    >>> b = gen.resolve({"process": "na64", "events": 10, "out": "b.root", "json": True})
     >>> event_card(a) == event_card(b)
     True
     """
     from darktmm.simulate import cards
 
-    return cards.to_toml({k: v for k, v in config.items() if k not in NOT_EVENT_KEYS})
+    gen = _card_api()
+
+    return cards.to_toml(gen.SCHEMA, {k: v for k, v in config.items() if k not in NOT_EVENT_KEYS})
 
 
 def _sha256(path) -> str:
@@ -174,14 +188,14 @@ def _sha256(path) -> str:
 
 def _write_json(path, obj):
     with rootio.atomic_path(path, ".json") as tmp:
-        Path(tmp).write_text(json.dumps(obj, indent=1, default=rootio._json_default) + "\n")
+        Path(tmp).write_text(json.dumps(obj, indent=1, default=_json_default) + "\n")
 
 
 # --- the process and the frozen run on a worker ----------------------------------------------------
 def _process(job: dict):
     proc = _CACHE.get(job["plan_id"])
     if proc is None:
-        from darktmm.simulate import cards
+        gen = _card_api()
 
         cfg = dict(job["config"])
         profiles = None
@@ -189,17 +203,17 @@ def _process(job: dict):
             from darktmm.detectors import borexino
 
             profiles = borexino.production_profiles(cfg["data_dir"])
-        proc = cards.build_process(cfg, profiles)
+        proc = gen.build_process(cfg, profiles)
         _CACHE.clear()
         _CACHE[job["plan_id"]] = proc
     return proc
 
 
 def _frozen_run(job: dict, process=None, **kw) -> EventRun:
-    from darktmm.simulate import cards
+    gen = _card_api()
 
     cfg = job["config"]
-    opts = cards.run_options(cfg)
+    opts = gen.run_options(cfg)
     return EventRun(process or _process(job), cfg["events"], **opts, frozen=job["frozen"], **kw)
 
 
@@ -248,7 +262,7 @@ def _count(executor, job_f, k0, k1, parts) -> dict:
 def prepare(config: dict, out, *, shards: int, executor=None, progress=None) -> dict:
     """Train and freeze the map, run the pilot and the counting pass once; write ``ev.plan.json``.
 
-    ``config`` is a resolved run card (:func:`darktmm.simulate.cards.resolve`); ``out`` the
+    ``config`` is a resolved run card (``darktmm.simulate.commands.generate.resolve``); ``out`` the
     ``.root`` name the shards derive from. Returns the plan (a dict). ``executor`` runs the
     counting pass (serial by default).
 
@@ -260,7 +274,9 @@ def prepare(config: dict, out, *, shards: int, executor=None, progress=None) -> 
     (1, True, 2000)
     """
     from darktmm.simulate import cards
-    from darktmm.simulate.runs import versions
+
+    gen = _card_api()
+    from darktmm.simulate.common import versions
     from darktmm.simulate.scale import SerialExecutor
     from darktmm.spectra.integrate import map_fingerprint
 
@@ -276,8 +292,8 @@ def prepare(config: dict, out, *, shards: int, executor=None, progress=None) -> 
         from darktmm.detectors import borexino
 
         profiles = borexino.production_profiles(cfg["data_dir"])
-    process = cards.build_process(cfg, profiles)  # fills train_neval
-    run = EventRun(process, cfg["events"], **cards.run_options(cfg))
+    process = gen.build_process(cfg, profiles)  # fills train_neval
+    run = EventRun(process, cfg["events"], **gen.run_options(cfg))
     frozen = run.freeze()
     amap = run.vegas.map
     fp = map_fingerprint(amap)
@@ -352,7 +368,7 @@ def prepare(config: dict, out, *, shards: int, executor=None, progress=None) -> 
         "map_bytes": len(frozen["map"]),
         "frozen": {k: v for k, v in frozen.items() if k != "map"},
         "config": cfg,
-        "card": cards.to_toml(cfg),
+        "card": cards.to_toml(gen.SCHEMA, cfg),
         "event_card": ecard,
         "event_card_asked": asked,
         "versions": versions(),
@@ -411,9 +427,9 @@ def _stats_of(blocks: dict, frozen: dict) -> RunStats:
 
 
 def _summary(plan: dict, process) -> dict:
-    from darktmm.simulate import cards
+    gen = _card_api()
 
-    run = EventRun(process, plan["config"]["events"], **cards.run_options(plan["config"]))
+    run = EventRun(process, plan["config"]["events"], **gen.run_options(plan["config"]))
     run.stats = _stats_of(plan["block_sums"], plan["frozen"])
     s = run.summary()
     s.pop("timing_s", None)
@@ -450,7 +466,7 @@ def produce_shard(j: int, job: dict, out_dir: str) -> dict:
     }
     t0 = time.perf_counter()
     summary = eventio.write_root(
-        path, run, compression_spec=cfg["compression"], card_toml=job["card"], info=info, json_string=False
+        path, run, compression_spec=cfg["compression"], card_toml=job["card"], info=info
     )
     if summary["events_written"] != t["entries"]:
         raise RuntimeError(
@@ -486,17 +502,13 @@ def _check_sums(plan: dict, rec: dict):
 
 
 def read_runinfo(path) -> dict:
-    """The runinfo JSON of a darktmm ROOT file.
+    """The runinfo record (``runinfo_json``) of a darktmm ROOT file.
 
     >>> d, man = _demo()
     >>> read_runinfo(d / "ev.shard00001.root")["first_event"] == man["shards"][1]["first_event"]
     True
     """
-    import uproot
-
-    with uproot.open(path) as f:
-        raw = f["runinfo"]["json"].array(library="np")[0]
-    return json.loads(bytes(np.asarray(raw, dtype=np.uint8)).decode())
+    return rootio.read_runinfo(str(path))[0]
 
 
 def verify_shard(plan: dict, j: int, out_dir, sha256: str | None = None) -> dict | None:
@@ -809,8 +821,10 @@ def merge(manifest, out, *, force: bool = False, step: int = 100_000, verify: bo
     """Stream the shards of ``manifest`` into one ROOT file ``out`` (atomic, bounded memory).
 
     The file holds what ``hadd out ev.shard*.root`` makes: the ``events`` trees concatenated in
-    stream order (same branches, types and titles), the ``runinfo`` rows of every shard, and
-    each ``h_*`` histogram added over the shards. ``step`` events are held at a time.
+    stream order (same branches, types and titles), the ``runinfo`` rows of every shard, each
+    shard's ``runinfo_json`` and ``runinfo_card`` strings (cycles 1, 2, ... in stream order, as
+    hadd keeps objects it cannot add; ``f["runinfo_json"]`` is the last shard's), and each
+    ``h_*`` histogram added over the shards. ``step`` events are held at a time.
     ``verify`` checks each shard's sha256 against the manifest first.
 
     >>> d, man = _demo()
@@ -874,6 +888,11 @@ def merge(manifest, out, *, force: bool = False, step: int = 100_000, verify: bo
                     rtree = fo.mktree("runinfo", types, title=ri_title)
                     rootio.set_branch_titles(rtree, ri_titles)
                 rtree.extend(cols)
+        for key in ("runinfo_json", "runinfo_card"):
+            for p in paths:
+                with uproot.open(p) as f:
+                    if key in {k.split(";")[0] for k in f.keys()}:
+                        fo[key] = str(f[key])  # one more cycle per shard
         for name in hist_names:
             fo[name] = _sum_th1d(paths, name)
     return {"output": str(out), "events": n_written, "shards": len(paths), "summary": man["summary"]}

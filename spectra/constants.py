@@ -7,6 +7,19 @@ Convert only at the edges: inputs and outputs of the CLI, ROOT branch titles.
 Internally every energy is in GeV, every length in GeV^-1, every cross
 section in GeV^-2 and every magnetic moment in GeV^-1 unless its name says
 otherwise (``_muB``, ``_cm2``, ``_MeV``...).
+
+The check values of ``shared/physics/README.md`` sections 2 and 4: mu_B = e/(2 m_e) = 296.30 GeV^-1
+(= e x 1.9308e-11 cm), 1 GeV^-2 = 3.893794e-28 cm^2 = 3.893794e8 pb, sigma_0 = 2 G_F^2 m_e/pi =
+1.72327e-44 cm^2/MeV and pi alpha^2/m_e^2 = 2.4947e-25 cm^2:
+
+>>> f"{MU_B:.5g}", f"{MU_B / E_CHARGE * HBARC_GEV_CM:.5g}"
+('296.3', '1.9308e-11')
+>>> f"{GEV2_TO_CM2:.7g}", f"{GEV2_TO_PB:.7g}"
+('3.893794e-28', '3.893794e+08')
+>>> f"{SIGMA0_SM * GEV2_TO_CM2 * MEV:.6g}", f"{SIGMA0_TMM * GEV2_TO_CM2:.5g}"
+('1.72327e-44', '2.4947e-25')
+>>> f"{E_CHARGE:.6f}", ENERGY_UNITS["keV"]
+('0.302822', 1e-06)
 """
 
 from __future__ import annotations

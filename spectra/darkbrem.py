@@ -797,3 +797,159 @@ def annihilation_yield(m, E0=100.0, E_cut=0.0, p_inv=1.0, dl_dE_cm_per_GeV=None,
     else:
         dl = float(check_range("dl_dE_cm_per_GeV", dl_dE_cm_per_GeV, 0.0, None))
     return target.electrons_per_cm3 * dl * ANNIHILATION_COEFF * GEV2_TO_CM2 * p_inv
+
+
+# ---------------------------------------------------------------------------------------------
+# 6.3 (cont.) resonant annihilation on *bound* electrons: the atomic Compton profile
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shell:
+    """One atomic (sub)shell group: ``n_e`` electrons, Slater effective charge ``z_eff``, effective principal
+    quantum number ``n_star`` and mean binding energy ``binding_keV`` [keV].
+
+    The momentum scale of a hydrogen-like orbital is p0 = z_eff alpha m_e/n_star [GeV] (the virial <p^2> of
+    a hydrogenic state, p0^2 = (Z_eff alpha m_e/n)^2, independent of l).
+    """
+
+    name: str
+    n_e: int
+    z_eff: float
+    n_star: float
+    binding_keV: float
+
+    @property
+    def p0_GeV(self) -> float:
+        """Momentum scale p0 = z_eff alpha m_e/n_star [GeV]."""
+        return self.z_eff * ALPHA * M_E / self.n_star
+
+
+#: Lead, [Xe] 4f14 5d10 6s2 6p2 in Slater's groups. Z_eff = 82 - S from Slater's screening rules
+#: (J. C. Slater, Phys. Rev. 36 (1930) 57: 0.35 per electron of the same group (0.30 within 1s), 0.85 per
+#: electron of the shell n-1 for s,p groups, 1.00 for deeper ones and for everything inside a d or f group;
+#: n* = 1, 2, 3, 3.7, 4.0, 4.2). Binding energies: occupancy-weighted means of the Pb edges of the X-ray Data
+#: Booklet (LBNL, Table 1-1; J. A. Bearden & A. F. Burr, RMP 39 (1967) 125) [R, rounded].
+PB_SHELLS = (
+    Shell("1s", 2, 81.70, 1.0, 88.0),
+    Shell("2s2p", 8, 77.85, 2.0, 14.28),
+    Shell("3s3p", 8, 70.75, 3.0, 3.38),
+    Shell("3d", 10, 60.85, 3.0, 2.53),
+    Shell("4s4p", 8, 54.25, 3.7, 0.735),
+    Shell("4d", 10, 42.85, 3.7, 0.422),
+    Shell("4f", 14, 31.45, 3.7, 0.140),
+    Shell("5s5p", 8, 24.35, 4.0, 0.105),
+    Shell("5d", 10, 18.85, 4.0, 0.019),
+    Shell("6s6p", 4, 5.65, 4.2, 0.007),
+)
+
+
+def compton_profile(p_z, shells=PB_SHELLS):
+    """Atomic Compton profile J(p_z) per electron [GeV^-1], normalised to int dp_z J = 1.
+
+    Each shell is a hydrogen-like 1s-shaped profile with its own momentum scale p0 (:class:`Shell`):
+
+        J(p_z) = sum_i (n_i/Z) (8/(3 pi p0_i)) [1 + (p_z/p0_i)^2]^-3
+
+    Source: the hydrogenic 1s Compton profile (e.g. M. J. Cooper, Rep. Prog. Phys. 48 (1985) 415; the
+    impulse-approximation profiles of F. Biggs, L. B. Mendelsohn, J. B. Mann, At. Data Nucl. Data Tables
+    16 (1975) 201 are the Hartree-Fock version), with Slater Z_eff per shell. Approximate: the real 2p, 3d...
+    profiles have other shapes at the same <p^2>; relativistic K/L momenta of Pb are larger.
+
+    >>> round(float(integrate.quad(compton_profile, -1e-2, 1e-2, points=[0.0], limit=200)[0]), 4)
+    1.0
+    """
+    q = _arr("p_z", p_z)
+    ztot = sum(s.n_e for s in shells)
+    out = np.zeros_like(q)
+    for s in shells:
+        p0 = s.p0_GeV
+        out = out + (s.n_e / ztot) * 8.0 / (3.0 * math.pi * p0) * (1.0 + (q / p0) ** 2) ** -3
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _positron_spline(E0, target, n=160):
+    # nodes uniform in logit(y), y = E/E0: dense at both ends (dl/dE ~ 1/E^2 at small y, -> 0 as y -> 1)
+    u = np.linspace(math.log(1e-3 / (1 - 1e-3)), math.log(0.9995 / 5e-4), n)
+    y = 1.0 / (1.0 + np.exp(-u))
+    return u[0], u[-1], CubicSpline(u, np.log(positron_track_length(y * E0, E0, target)))
+
+
+def positron_track_length_interp(E, E0, target: Target = PB):
+    """:func:`positron_track_length` [cm/GeV] from a cubic spline of ln(dl/dE) in logit(E/E0) on 160 nodes,
+    1e-3 <= E/E0 <= 0.9995 (built once per E0 in ~0.4 s; relative error < 1e-4; 0 outside).
+
+    >>> a = float(positron_track_length_interp(61.0, 100.0)); b = float(positron_track_length(61.0, 100.0))
+    >>> abs(a / b - 1) < 1e-4
+    True
+    """
+    E = _arr("E", E)
+    lo, hi, sp = _positron_spline(float(E0), target)
+    y = np.clip(E / E0, 1e-300, 1.0 - 1e-16)
+    u = np.log(y) - np.log1p(-y)
+    ok = (u >= lo) & (u <= hi)
+    return np.where(ok, np.exp(sp(np.clip(u, lo, hi))), 0.0)
+
+
+def annihilation_spectrum_bound(
+    m, E0=100.0, E_cut=0.0, acceptance=None, shells=PB_SHELLS, target: Target = PB, n_nodes=48
+):
+    """Resonant e+ e- -> A' on the *bound* atomic electrons of the target, per EOT per unit eps^2, resolved in
+    the A' energy: returns (E_A' [GeV], yield) arrays whose sum is the yield (dimensionless).
+
+    Impulse approximation (F. Arias-Aragon, L. Darme, G. Grilli di Cortona, E. Nardi, PRL 132 (2024) 261801,
+    arXiv:2403.15387): an electron of energy E_e = m_e - B and momentum p_z along the positron gives
+    s = 2 m_e^2 + 2 E+ (E_e - p_z) (E+ >> m_e); the narrow-width sigma = 4 pi^2 alpha eps^2 delta(s - m^2) times
+    the Moller flux factor (1 - v_z) makes the rate per unit path n_e (2 pi^2 alpha eps^2/E_e) delta(E+ - E_R),
+
+        E_R(p_z) = (m^2 - 2 m_e^2)/(2 (E_e - p_z)),
+        Y = (Z rho N_A/A) sum_shells (n_i/Z) int dp_z J_i(p_z) (2 pi^2 alpha/E_e,i) (dl+/dE)(E_R) acc(E_R).
+
+    J_i: :func:`compton_profile` shells; dl+/dE: :func:`positron_track_length_interp` (Rossi approximation A);
+    ``acceptance(E_A')``: the selection (default: 1 for E_cut < E_A' < E0). With J -> delta(p_z) and B -> 0 it
+    is :func:`annihilation_yield`. The motion spreads the at-rest window 0.226 < m < 0.32 GeV (E0 = 100 GeV,
+    E_cut = 50 GeV) over ~0.17-0.36 GeV; the mass integral of the yield is nearly unchanged. Quadrature per
+    shell in p_z = p0 tan(theta) (``n_nodes`` Gauss-Legendre nodes), |p_z| < 0.98 m_e.
+
+    >>> E, w = annihilation_spectrum_bound(0.24, 100.0, 50.0)
+    >>> f"{w.sum():.2e}", round(float(np.sum(E * w) / w.sum()), 1)
+    ('3.08e-04', 56.4)
+    """
+    m = float(check_range("m", m, 0.0, None, unit="GeV", lo_open=True))
+    x, wx = np.polynomial.legendre.leggauss(int(n_nodes))
+    ztot = sum(s.n_e for s in shells)
+    Es, ws = [], []
+    M2 = m**2 - 2.0 * M_E**2
+    for s in shells:
+        p0 = s.p0_GeV
+        Ee = M_E - s.binding_keV * 1e-6
+        # E_cut < E_R < E0  <=>  Ee - M2/(2 E_cut) < p_z < Ee - M2/(2 E0); and |p_z| < 0.98 m_e
+        lo = -0.98 * M_E if E_cut <= 0 else max(-0.98 * M_E, Ee - M2 / (2.0 * E_cut))
+        hi = min(0.98 * M_E, Ee - M2 / (2.0 * E0))
+        if not (hi > lo and M2 > 0):
+            continue
+        t_lo, t_hi = math.atan(lo / p0), math.atan(hi / p0)
+        theta = 0.5 * (t_hi + t_lo) + 0.5 * (t_hi - t_lo) * x
+        pz = p0 * np.tan(theta)
+        # J dp_z = (8/3pi) cos^4(theta) dtheta for the 1s shape
+        wq = (s.n_e / ztot) * 8.0 / (3.0 * math.pi) * np.cos(theta) ** 4 * 0.5 * (t_hi - t_lo) * wx
+        ER = M2 / (2.0 * (Ee - pz))
+        acc = np.ones_like(ER) if acceptance is None else np.asarray(acceptance(ER), dtype=float)
+        dl = positron_track_length_interp(ER, E0, target)
+        coeff = 2.0 * math.pi**2 * ALPHA / Ee
+        Es.append(ER)
+        ws.append(target.electrons_per_cm3 * GEV2_TO_CM2 * coeff * wq * dl * acc)
+    if not Es:
+        return np.zeros(0), np.zeros(0)
+    E = np.concatenate(Es)
+    w = np.concatenate(ws)
+    keep = w > 0
+    return E[keep], w[keep]
+
+
+def annihilation_yield_bound(m, E0=100.0, E_cut=0.0, acceptance=None, shells=PB_SHELLS, target: Target = PB):
+    """Total of :func:`annihilation_spectrum_bound` (per EOT per unit eps^2; dimensionless).
+
+    >>> f"{annihilation_yield_bound(0.2, 100.0, 50.0):.1e}"  # below the at-rest threshold 0.226 GeV
+    '7.3e-06'
+    """
+    return float(np.sum(annihilation_spectrum_bound(m, E0, E_cut, acceptance, shells, target)[1]))

@@ -46,8 +46,8 @@ def electron_cos_theta(E_nu, T):
 def boost_z(E, pz, beta: float):
     """(E', p_z') after a Lorentz boost with velocity ``beta`` along +z (any consistent units).
 
-    E' = gamma (E + beta p_z), p_z' = gamma (p_z + beta E) (Jackson, *Classical Electrodynamics*,
-    eq. 11.19). The invariant mass is unchanged:
+    E' = gamma (E + beta p_z), p_z' = gamma (p_z + beta E) (PDG RPP, "Kinematics" review, Lorentz
+    transformations; Jackson, *Classical Electrodynamics*, eq. 11.19). The invariant mass is unchanged:
 
     >>> E2, pz2 = boost_z(5.0, 3.0, 0.6)
     >>> round(E2**2 - pz2**2, 12)
@@ -59,6 +59,9 @@ def boost_z(E, pz, beta: float):
 
 def nucleus_recoil(E_e, kx, ky, kz, E_ap, M: float = M_PB208, iterations: int = 4):
     """Outgoing electron and nucleus for e(E_e, +z) + N(rest) -> e + N + A'(E_ap, k). GeV.
+
+    Dark bremsstrahlung kinematics of accelerator.md section 6 (Bjorken et al., Phys. Rev. D 80
+    (2009) 075018, arXiv:0906.0580, for the IWW phase space).
 
     The A' kinematics comes from the IWW integrand (``spectra.accel_mc.DarkBremProcess``), which
     integrates over the electron angle, so the electron direction is a modelling choice: the

@@ -39,6 +39,17 @@ class Oscillation:
 
     Defaults: NuFIT 5.2 (``shared/physics/neutrino_electron.md`` section 8).
     ``dm21_eV2`` in eV^2, ``delta_deg`` in degrees; Majorana phases ``alpha21_deg``, ``alpha31_deg``.
+
+    Source: NuFIT 5.2 (normal ordering) as quoted in neutrino_electron.md sec. 8; NuFIT 6.0
+    (arXiv:2410.05380) in :data:`NUFIT60`. Out-of-range mixing raises ParameterError.
+
+    >>> osc = Oscillation()
+    >>> osc.label, osc.s12sq, osc.dm21_eV2
+    ('NuFIT 5.2 NO', 0.303, 7.41e-05)
+    >>> Oscillation(s12sq=1.2)
+    Traceback (most recent call last):
+    ...
+    darktmm.spectra.validate.ParameterError: s12sq = 1.2 is outside the allowed range [0, 1]
     """
 
     s12sq: float = 0.303
@@ -56,7 +67,20 @@ class Oscillation:
         check_range("dm21_eV2", self.dm21_eV2, 0.0, None, unit="eV^2", lo_open=True)
 
     def pmns(self) -> np.ndarray:
-        """PMNS matrix U_{alpha i} (PDG parametrisation, times diag(1, e^{i a21/2}, e^{i a31/2}))."""
+        """PMNS matrix U_{alpha i} (PDG parametrisation, times diag(1, e^{i a21/2}, e^{i a31/2})).
+
+        Source: PDG review "Neutrino mixing" (standard parametrisation); neutrino_electron.md sec. 6.
+        Dimensionless, complex 3x3, rows alpha = e, mu, tau, columns i = 1, 2, 3.
+
+        It is unitary, and its first row gives |U_e2|^2 = s12^2 c13^2 and |U_e3|^2 = s13^2:
+
+        >>> import numpy as np
+        >>> u = NUFIT52.pmns()
+        >>> bool(np.allclose(u @ u.conj().T, np.eye(3)))
+        True
+        >>> [round(float(x), 5) for x in np.abs(u[0]) ** 2]
+        [0.68149, 0.29626, 0.02225]
+        """
         s12, s13, s23 = (math.sqrt(x) for x in (self.s12sq, self.s13sq, self.s23sq))
         c12, c13, c23 = (math.sqrt(1 - x) for x in (self.s12sq, self.s13sq, self.s23sq))
         ed = np.exp(1j * math.radians(self.delta_deg))
@@ -93,31 +117,72 @@ def moment_from_lambdas(lam1, lam2, lam3) -> np.ndarray:
     """Antisymmetric 3x3 moment matrix from (Lambda_1, Lambda_2, Lambda_3) = (l23, l31, l12).
 
     Source: neutrino_electron.md section 6 (Grimus et al., hep-ph/0208132). Units follow the inputs.
+
+    >>> moment_from_lambdas(1, 2, 3).real
+    array([[ 0.,  3., -2.],
+           [-3.,  0.,  1.],
+           [ 2., -1.,  0.]])
     """
     l1, l2, l3 = (complex(x) for x in (lam1, lam2, lam3))
     return np.array([[0, l3, -l2], [-l3, 0, l1], [l2, -l1, 0]], dtype=complex)
 
 
 def lambdas_from_moment(lam: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`moment_from_lambdas`: (l23, l31, l12)."""
+    """Inverse of :func:`moment_from_lambdas`: (l23, l31, l12).
+
+    Source: neutrino_electron.md sec. 6 (lambda_jk = eps_jkl Lambda_l). Units follow the input.
+
+    >>> lambdas_from_moment(moment_from_lambdas(1, 2, 3)).real.tolist()
+    [1.0, 2.0, 3.0]
+    """
     lam = np.asarray(lam)
     return np.array([lam[1, 2], lam[2, 0], lam[0, 1]])
 
 
 def flavour_to_mass(lam_flav: np.ndarray, osc: Oscillation = NUFIT52) -> np.ndarray:
-    """lambda^mass = U^T lambda^flav U (neutrino_electron.md section 6)."""
+    """lambda^mass = U^T lambda^flav U (neutrino_electron.md section 6).
+
+    U is :meth:`Oscillation.pmns` (dimensionless), so the units of the moment are kept. The
+    rotation is unitary: antisymmetry and sum_ij |lambda_ij|^2 survive it, and
+    :func:`mass_to_flavour` undoes it.
+
+    >>> import numpy as np
+    >>> lam = flavour_to_mass(moment_from_lambdas(1, 2, 3))
+    >>> bool(np.allclose(lam, -lam.T)), round(float(np.sum(np.abs(lam) ** 2)), 10)
+    (True, 28.0)
+    """
     u = osc.pmns()
     return u.T @ np.asarray(lam_flav, dtype=complex) @ u
 
 
 def mass_to_flavour(lam_mass: np.ndarray, osc: Oscillation = NUFIT52) -> np.ndarray:
-    """lambda^flav = U* lambda^mass U^dagger (neutrino_electron.md section 6)."""
+    """lambda^flav = U* lambda^mass U^dagger (neutrino_electron.md section 6).
+
+    The inverse of :func:`flavour_to_mass` (units of the input kept):
+
+    >>> import numpy as np
+    >>> lam = moment_from_lambdas(1e-11, 0, 0)
+    >>> bool(np.allclose(mass_to_flavour(flavour_to_mass(lam)), lam))
+    True
+    """
     u = osc.pmns()
     return u.conj() @ np.asarray(lam_mass, dtype=complex) @ u.conj().T
 
 
 def check_antisymmetric(name: str, lam: np.ndarray, rtol: float = 1e-10) -> np.ndarray:
-    """Validate a 3x3 complex Majorana moment matrix: antisymmetric with zero diagonal."""
+    """Validate a 3x3 complex Majorana moment matrix: antisymmetric with zero diagonal.
+
+    Source: Majorana antisymmetry lambda_ij = -lambda_ji, lambda_ii = 0 (Grimus et al.,
+    hep-ph/0208132; shared/physics/README.md section 3.3). Units of the input (mu_B or GeV^-1);
+    returns the matrix as a complex ndarray.
+
+    >>> check_antisymmetric("mu_D", moment_from_lambdas(1, 2, 3)).dtype
+    dtype('complex128')
+    >>> check_antisymmetric("mu_D", [[0, 1, 0], [1, 0, 0], [0, 0, 0]])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    darktmm.spectra.validate.ParameterError: mu_D must be antisymmetric
+    """
     a = np.asarray(lam, dtype=complex)
     if a.shape != (3, 3):
         raise ParameterError(f"{name} must be a 3x3 matrix, got shape {a.shape}")
@@ -146,6 +211,23 @@ class DarkSector:
         Dirac-normalised dark TMM matrix in the mass basis [mu_B], complex antisymmetric 3x3.
     gamma_dark:
         Extra invisible A' width into light dark states [GeV], >= 0.
+
+    Source: conventions of shared/physics/README.md sections 3.1-3.3 (Dirac-normalised moment)
+    and neutrino_electron.md sec. 6-7; model of arXiv:2603.25704.
+
+    The photon limit (m_A' = 0) with a flavour-blind moment: every incoming mass state sees
+    mu_eff^2 = 2 L^2 (neutrino_electron.md sec. 7), and mu_D in natural units is mu_B = 296.30 GeV^-1
+    times the value in mu_B:
+
+    >>> ds = DarkSector.flavour_blind(m_ap=0.0, eps=1e-4, mu_eff_muB=1e-6)
+    >>> [f"{x:.4g}" for x in ds.column_norms_sq_muB2]
+    ['1e-12', '1e-12', '1e-12']
+    >>> f"{abs(ds.mu_D_GeV[0, 1]) / abs(ds.mu_D_muB[0, 1]):.5g}"
+    '296.3'
+    >>> DarkSector(m_ap=0.01, eps=2.0)
+    Traceback (most recent call last):
+    ...
+    darktmm.spectra.validate.ParameterError: eps = 2 is outside the allowed range [0, 1]
     """
 
     m_ap: float = 0.0
@@ -165,12 +247,27 @@ class DarkSector:
 
     @classmethod
     def from_lambdas(cls, m_ap: float, eps: float, lambdas_muB, gamma_dark: float = 0.0) -> DarkSector:
-        """Build from (Lambda_1, Lambda_2, Lambda_3) in mu_B (mass basis)."""
+        """Build from (Lambda_1, Lambda_2, Lambda_3) in mu_B (mass basis).
+
+        Source: Lambda_1 = lambda_23, Lambda_2 = lambda_31, Lambda_3 = lambda_12 (neutrino_electron.md
+        sec. 6). m_ap [GeV], gamma_dark [GeV].
+
+        >>> complex(DarkSector.from_lambdas(0.01, 1e-4, (0, 0, 2e-6)).mu_D_muB[0, 1])
+        (2e-06+0j)
+        """
         return cls(m_ap=m_ap, eps=eps, mu_D_muB=moment_from_lambdas(*lambdas_muB), gamma_dark=gamma_dark)
 
     @classmethod
     def from_flavour(cls, m_ap: float, eps: float, mu_flav_muB, osc: Oscillation = NUFIT52, gamma_dark=0.0):
-        """Build from a flavour-basis antisymmetric matrix [mu_B], rotated with the PMNS matrix."""
+        """Build from a flavour-basis antisymmetric matrix [mu_B], rotated with the PMNS matrix.
+
+        Source: lambda^mass = U^T lambda^flav U (neutrino_electron.md sec. 6).
+
+        >>> import numpy as np
+        >>> ds = DarkSector.from_flavour(0.01, 1e-4, moment_from_lambdas(0, 0, 1e-6))  # a pure e-mu moment
+        >>> f"{np.sum(np.abs(ds.mu_D_muB) ** 2):.4g}"  # the rotation keeps sum_ij |lambda_ij|^2 = 2e-12
+        '2e-12'
+        """
         lam = check_antisymmetric("mu_D (flavour basis)", mu_flav_muB)
         return cls(m_ap=m_ap, eps=eps, mu_D_muB=flavour_to_mass(lam, osc), gamma_dark=gamma_dark)
 
@@ -181,6 +278,9 @@ class DarkSector:
         With |Lambda_1| = |Lambda_2| = |Lambda_3| = L, sum_j |lambda_ji|^2 = |Lambda|^2 - |Lambda_i|^2 = 2 L^2
         for every i (neutrino_electron.md section 7), so mu_eff^2 = 2 L^2 independent of P_i(E).
         This is the validation configuration of solar_borexino.md section 7.3.
+
+        >>> [f"{x:.4g}" for x in DarkSector.flavour_blind(0.0, 0.0, 2.8e-11).column_norms_sq_muB2]
+        ['7.84e-22', '7.84e-22', '7.84e-22']
         """
         mu = check_range("mu_eff", mu_eff_muB, 0.0, None, unit="muB")
         lam = mu / math.sqrt(2.0)
@@ -188,10 +288,23 @@ class DarkSector:
 
     @property
     def mu_D_GeV(self) -> np.ndarray:
-        """mu_D in natural units [GeV^-1] (mu_B = e/2m_e = 296.30 GeV^-1)."""
+        """mu_D in natural units [GeV^-1] (mu_B = e/2m_e = 296.30 GeV^-1).
+
+        Source: mu_B = e/(2 m_e), shared/physics/README.md section 2.
+
+        >>> f"{DarkSector.from_lambdas(0.0, 0.0, (0, 0, 1.0)).mu_D_GeV[0, 1].real:.5g}"
+        '296.3'
+        """
         return self.mu_D_muB * MU_B
 
     @property
     def column_norms_sq_muB2(self) -> np.ndarray:
-        """sum_j |mu_ji|^2 for each incoming mass state i [mu_B^2]."""
+        """sum_j |mu_ji|^2 for each incoming mass state i [mu_B^2].
+
+        Source: the Borexino effective moment mu_eff^2 = sum_i P_i sum_j |mu_ji|^2
+        (neutrino_electron.md sec. 7). With only Lambda_3 = lambda_12, states 1 and 2 see it and 3 does not:
+
+        >>> DarkSector.from_lambdas(0.0, 0.0, (0, 0, 1.0)).column_norms_sq_muB2.tolist()
+        [1.0, 1.0, 0.0]
+        """
         return np.sum(np.abs(self.mu_D_muB) ** 2, axis=0)

@@ -44,6 +44,12 @@ def t_max(E):
     """Maximum recoil kinetic energy T_max = 2E^2/(m_e + 2E) [GeV] for a massless nu of energy E [GeV].
 
     Source: two-body kinematics, neutrino_electron.md sec. 1.
+
+    The 7Be line (E = 0.8613 MeV) has its Compton-like edge at 0.66425 MeV (check value of
+    neutrino_electron.md sec. 1):
+
+    >>> round(float(t_max(0.8613e-3)) * 1e3, 5)
+    0.66425
     """
     E = np.asarray(E, dtype=float)
     return 2.0 * E**2 / (M_E + 2.0 * E)
@@ -53,6 +59,13 @@ def e_min(T):
     """Minimum neutrino energy E_min(T) = [T + sqrt(T^2 + 2 m_e T)]/2 [GeV] giving recoil T [GeV].
 
     Inverse of :func:`t_max` (neutrino_electron.md sec. 1).
+
+    Check value of neutrino_electron.md sec. 1 (T = 0.2 MeV), and the round trip with :func:`t_max`:
+
+    >>> round(float(e_min(0.2e-3)) * 1e3, 5)
+    0.34718
+    >>> round(float(t_max(e_min(0.2e-3))) * 1e3, 10)
+    0.2
     """
     T = np.asarray(T, dtype=float)
     return 0.5 * (T + np.sqrt(T**2 + 2.0 * M_E * T))
@@ -66,6 +79,11 @@ def couplings_tree(flavour: str = "e") -> tuple[float, float]:
 
     nu_e: g_L = 1/2 + s^2 (NC + CC), g_R = s^2; nu_mu,tau: g_L = -1/2 + s^2, g_R = s^2.
     Source: standard electroweak theory; neutrino_electron.md sec. 2.1 (as in SNuDD models.py).
+
+    >>> couplings_tree("e")
+    (0.73122, 0.23122)
+    >>> couplings_tree("tau") == couplings_tree("mu")  # nu_mu and nu_tau: neutral current only
+    True
     """
     fl = _flavour(flavour)
     g_l = (0.5 if fl == "e" else -0.5) + S2W_TREE
@@ -94,6 +112,12 @@ def couplings_bks(T, flavour: str = "e"):
     :func:`couplings_tree`; only g_L^2, g_R^2 and g_L g_R enter dsigma/dT.
     Source: Bahcall, Kamionkowski & Sirlin, astro-ph/9502003, App. A; neutrino_electron.md sec. 2.2.
     T [GeV] broadcasts.
+
+    At T = 0.1 MeV (the overall sign is flipped with respect to the tree-level couplings):
+
+    >>> g_l, g_r = couplings_bks(0.1e-3, "e")
+    >>> round(float(g_l), 4), round(float(g_r), 4)
+    (-0.7234, -0.2297)
     """
     fl = _flavour(flavour)
     i_t = _bks_I(T)
@@ -104,7 +128,15 @@ def couplings_bks(T, flavour: str = "e"):
 
 
 def couplings(T, flavour: str = "e", corrections: str = "bks"):
-    """(g_L, g_R) as arrays broadcast to T, tree level or BKS (see the two functions above)."""
+    """(g_L, g_R) as arrays broadcast to T, tree level or BKS (see the two functions above).
+
+    Source: Bahcall, Kamionkowski & Sirlin, astro-ph/9502003 ("bks") or tree level
+    (neutrino_electron.md sec. 2.1-2.2). T in GeV; the couplings are dimensionless.
+
+    >>> g_l, g_r = couplings([0.1e-3, 0.3e-3], "e", "tree")
+    >>> g_l.tolist(), g_r.tolist()
+    ([0.73122, 0.73122], [0.23122, 0.23122])
+    """
     T = np.asarray(T, dtype=float)
     if _corrections(corrections) == "tree":
         g_l, g_r = couplings_tree(flavour)
@@ -122,6 +154,18 @@ def dsigma_dT_sm(E, T, flavour: str = "e", corrections: str = "bks"):
     zero for T <= 0 or T > T_max(E). E, T in GeV. corrections = "bks" (default, BKS couplings of
     :func:`couplings_bks`, no QED terms) or "tree" (:func:`couplings_tree`).
     Source: 't Hooft 1971; Bahcall, Kamionkowski & Sirlin astro-ph/9502003; neutrino_electron.md sec. 2.
+
+    Check values of neutrino_electron.md sec. 2.3 at E = 0.862 MeV, T = 0.1 MeV, in cm^2/MeV
+    (GeV^-3 x (hbar c)^2 x 1e-3):
+
+    >>> from darktmm.spectra.constants import GEV2_TO_CM2
+    >>> per_MeV = GEV2_TO_CM2 * 1e-3
+    >>> f"{float(dsigma_dT_sm(0.862e-3, 0.1e-3, 'e', 'tree')) * per_MeV:.4g}"
+    '9.734e-45'
+    >>> f"{float(dsigma_dT_sm(0.862e-3, 0.1e-3, 'e')) * per_MeV:.4g}"
+    '9.533e-45'
+    >>> float(dsigma_dT_sm(0.862e-3, 0.7e-3))  # above T_max = 0.66492 MeV
+    0.0
     """
     E, T = np.broadcast_arrays(np.asarray(E, dtype=float), np.asarray(T, dtype=float))
     g_l, g_r = couplings(T, flavour, corrections)
@@ -138,6 +182,12 @@ def sigma_sm_tree(E, flavour: str = "e", T1=0.0, T2=None):
     Integral of :func:`dsigma_dT_sm` with constant couplings:
     sigma_0 [g_L^2 t + g_R^2 (E/3)((1 - T1/E)^3 - (1 - T2/E)^3) - g_L g_R m_e t2/(2E^2)] with
     t = T2 - T1, t2 = T2^2 - T1^2 (derived from neutrino_electron.md sec. 2.1).
+
+    Check value of neutrino_electron.md sec. 2.3 (7Be line, 0.8613 MeV, tree level), in cm^2:
+
+    >>> from darktmm.spectra.constants import GEV2_TO_CM2
+    >>> f"{float(sigma_sm_tree(0.8613e-3, 'e')) * GEV2_TO_CM2:.4g}"
+    '5.939e-45'
     """
     E = np.asarray(E, dtype=float)
     tm = t_max(E)
@@ -163,6 +213,16 @@ def sigma_sm_total(E, flavour: str = "e", corrections: str = "bks", T1=0.0, T2=N
     analytic in T/(T + 2 m_e)), so 48 nodes are exact to ~1e-12 relative; checked in the tests
     against scipy.integrate.quad and against the tree-level closed form :func:`sigma_sm_tree`.
     E, T1, T2 in GeV; vectorised over E.
+
+    Source: neutrino_electron.md sec. 2.3 (check values); BKS couplings of astro-ph/9502003.
+
+    >>> from darktmm.spectra.constants import GEV2_TO_CM2
+    >>> f"{float(sigma_sm_total(0.8613e-3, 'e')) * GEV2_TO_CM2:.4g}"
+    '5.814e-45'
+    >>> f"{float(sigma_sm_total(1.442e-3, 'mu')) * GEV2_TO_CM2:.4g}"
+    '2.22e-45'
+    >>> f"{float(sigma_sm_total(0.8613e-3, 'e', 'tree') / sigma_sm_tree(0.8613e-3, 'e')):.6f}"
+    '1.000000'
     """
     _corrections(corrections)
     E = np.asarray(E, dtype=float)
@@ -187,6 +247,14 @@ def propagator_factor(T, m_ap=0.0):
 
     q^2 = -2 m_e T; F = 1 for a massless mediator. T, m_ap in GeV.
     Source: neutrino_electron.md sec. 5 (derived; q_mu q_nu term vanishes by current conservation).
+
+    F(T)^2 at m_A' = 0.5 MeV, check values 0.08420, 0.30343, 0.45089 (neutrino_electron.md sec. 5.1);
+    F = 1 for the photon:
+
+    >>> [round(float(f) ** 2, 5) for f in propagator_factor([0.1e-3, 0.3e-3, 0.5e-3], 0.5e-3)]
+    [0.0842, 0.30343, 0.45089]
+    >>> float(propagator_factor(0.1e-3, 0.0))
+    1.0
     """
     T = np.asarray(T, dtype=float)
     m_ap = np.asarray(m_ap, dtype=float)
@@ -204,6 +272,16 @@ def dsigma_dT_tmm(E, T, mu_muB, m_ap=0.0):
     :func:`propagator_factor`. For m_ap = 0 this is the photon formula. Zero for T <= 0 or
     T > T_max(E). No interference with the SM (neutrino_electron.md sec. 3).
     Source: Vogel & Engel, PRD 39 (1989) 3378; neutrino_electron.md sec. 4-5.
+
+    Check values of neutrino_electron.md sec. 5.1 (mu = 1e-11 mu_B, E = 0.862 MeV, T = 0.1 MeV), in
+    cm^2/MeV, for the photon and for m_A' = 0.5 MeV:
+
+    >>> from darktmm.spectra.constants import GEV2_TO_CM2
+    >>> per_MeV = GEV2_TO_CM2 * 1e-3
+    >>> f"{float(dsigma_dT_tmm(0.862e-3, 0.1e-3, 1e-11)) * per_MeV:.4g}"
+    '2.205e-46'
+    >>> f"{float(dsigma_dT_tmm(0.862e-3, 0.1e-3, 1e-11, m_ap=0.5e-3)) * per_MeV:.4g}"
+    '1.857e-47'
     """
     m_ap = check_range("m_ap", m_ap, 0.0, None, unit="GeV")
     E, T, mu = np.broadcast_arrays(
@@ -246,6 +324,21 @@ def sigma_tmm_window(E, T1, T2, mu_muB, m_ap=0.0):
     cancellation-free form G(T2) - G(T1) = dh1 - (b/(aE)) dh2 with y = aT/b,
     h1 = ln(1+y) - y/(1+y) and h2 = y - 2 ln(1+y) + y/(1+y), so that heavy mediators
     (m_A'^2 >> 2 m_e T) keep full precision. T1 must be > 0 for m_ap = 0 (log divergence).
+
+    Source: Vogel & Engel, PRD 39 (1989) 3378 (photon); neutrino_electron.md sec. 4-5 (closed forms).
+    Check values of sec. 5.1 (mu = 1e-11 mu_B, E = 0.862 MeV, T1 = 0.2 MeV, T2 above T_max), in cm^2:
+
+    >>> from darktmm.spectra.constants import GEV2_TO_CM2
+    >>> f"{float(sigma_tmm_window(0.862e-3, 0.2e-3, 1.0, 1e-11)) * GEV2_TO_CM2:.5g}"
+    '1.6515e-47'
+    >>> f"{float(sigma_tmm_window(0.862e-3, 0.2e-3, 1.0, 1e-11, m_ap=0.5e-3)) * GEV2_TO_CM2:.4g}"
+    '5.527e-48'
+    >>> f"{float(sigma_tmm_window(0.862e-3, 0.0, 1.0, 1e-11, m_ap=0.5e-3)) * GEV2_TO_CM2:.4g}"
+    '8.699e-48'
+    >>> sigma_tmm_window(0.862e-3, 0.0, 1.0, 1e-11)
+    Traceback (most recent call last):
+    ...
+    darktmm.spectra.validate.ParameterError: T1 must be > 0 for a massless mediator: the photon TMM cross section diverges
     """
     m_ap = check_range("m_ap", m_ap, 0.0, None, unit="GeV")
     E, T1, T2, mu = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (E, T1, T2, mu_muB)))

@@ -30,6 +30,15 @@ class SolarComponent:
 
     flux_cm2_s: B16-GS98 total flux [cm^-2 s^-1]; lines: ((E_GeV, branching), ...) for
     mono-energetic components, () for continua; endpoint_GeV: largest neutrino energy [GeV].
+
+    Source: B16-GS98 fluxes of Vinyoles et al., arXiv:1611.09867 (solar_borexino.md sec. 2); the
+    built-in set is :data:`COMPONENTS`.
+
+    >>> be7 = COMPONENTS["7Be"]
+    >>> be7.flux_cm2_s, be7.is_line, [round(e * 1e3, 4) for e, _ in be7.lines]
+    (4930000000.0, True, [0.8613, 0.3843])
+    >>> round(sum(br for _, br in be7.lines), 10)  # the two branches add up to 1
+    1.0
     """
 
     name: str
@@ -39,6 +48,11 @@ class SolarComponent:
 
     @property
     def is_line(self) -> bool:
+        """True for a mono-energetic source (pep, 7Be), False for a continuum.
+
+        >>> COMPONENTS["pep"].is_line, COMPONENTS["pp"].is_line
+        (True, False)
+        """
         return bool(self.lines)
 
 
@@ -65,7 +79,17 @@ CNO = ("13N", "15O", "17F")
 
 
 def get_component(name: str) -> SolarComponent:
-    """The :class:`SolarComponent` called ``name`` (ParameterError if unknown)."""
+    """The :class:`SolarComponent` called ``name`` (ParameterError if unknown).
+
+    Source: the B16-GS98 table :data:`COMPONENTS` (arXiv:1611.09867; solar_borexino.md sec. 2).
+
+    >>> get_component("8B").flux_cm2_s  # cm^-2 s^-1
+    5460000.0
+    >>> get_component("8Li")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    darktmm.spectra.validate.ParameterError: unknown solar component '8Li'
+    """
     try:
         return COMPONENTS[name]
     except (KeyError, TypeError):
@@ -96,6 +120,14 @@ def fermi_function(Z, W, A):
     negative for beta+ (use F(-Z_d, W)). W is the total positron/electron energy [GeV], p its
     momentum. Source: Behrens & Juenecke (Landolt-Boernstein I/4, 1969); Hayen et al.,
     Rev. Mod. Phys. 90 (2018) 015008 [R]. Returns 0 for W <= m_e.
+
+    Limits: F = 1 without Coulomb field (Z = 0); the field attracts electrons (F > 1) and repels
+    positrons (F < 1, the beta+ case used here):
+
+    >>> float(fermi_function(0, 1.0e-3, 1))
+    1.0
+    >>> bool(fermi_function(1, 1.0e-3, 1) > 1.0 > fermi_function(-1, 1.0e-3, 2))
+    True
     """
     W = np.asarray(W, dtype=float)
     ok = W > M_E
@@ -122,6 +154,15 @@ def allowed_beta_plus_shape(E, Q, Z_d, A):
     Source: solar_borexino.md sec. 2; Bahcall, "Neutrino Astrophysics" (CUP 1989), ch. 6 [R].
     Against Bahcall's tables (tests/test_solar.py): <= 0.2 % over the bulk (table >= 10 % of its
     maximum) for pp, 13N, 15O, 17F and hep, flux-averaged sigma_e within 3e-5.
+
+    The pp spectrum (Q = 0.42341 MeV, deuteron daughter Z_d = 1, A = 2) vanishes at both ends and
+    peaks near 0.31 MeV:
+
+    >>> import numpy as np
+    >>> E = np.linspace(0.0, 0.42341e-3, 2001)
+    >>> s = allowed_beta_plus_shape(E, 0.42341e-3, 1, 2)
+    >>> float(s[0]), float(s[-1]), round(float(E[np.argmax(s)]) * 1e3, 2)
+    (0.0, 0.0, 0.31)
     """
     E = np.asarray(E, dtype=float)
     W = Q + M_E - E
@@ -151,6 +192,12 @@ def b8_final_state(E_x, params=_B8_FIT):
     303; Bahcall et al., PRC 54 (1996) 411 [R]). P(E) = sqrt(E_aa) exp(-2 pi eta_aa) is the s-wave
     Coulomb barrier factor with E_aa = E_x + 91.84 keV and eta_aa = 4 alpha sqrt(m_alpha/(4 E_aa)).
     E_x, E_R, Gamma_R in GeV; (E_R, Gamma_R, c) are fitted (not the tabulated 8Be level values).
+
+    The 2+ Breit-Wigner peaks at the fitted E_R = 3.33 MeV (in units of 1/GeV, unnormalised):
+
+    >>> w = b8_final_state([2.0e-3, 3.3273e-3, 5.0e-3])
+    >>> bool(w[1] > w[0] and w[1] > w[2])
+    True
     """
     e_r, gam_r, c = params
     E_x = np.asarray(E_x, dtype=float)
@@ -178,6 +225,14 @@ def b8_shape_grid(params=_B8_FIT, n=_B8_N):
     L1 distance 0.34 %, mean energy +0.15 %; below 1 MeV (0.3 % of the flux) the model is up to
     6 % (0.8 MeV) and 30 % (0.02 MeV) low. This is ample for Borexino: 8B is 0.2 % of the solar
     rate in the 0.23-1.26 MeV window (solar_borexino.md sec. 3).
+
+    Unit area; the mean neutrino energy is 6.75 MeV (+0.15 % against Bahcall et al. 1996, whose
+    table gives 6.735 MeV [R]):
+
+    >>> import numpy as np
+    >>> E, s = b8_shape_grid()
+    >>> round(float(np.trapezoid(s, E)), 10), f"{np.trapezoid(s * E, E) * 1e3:.3g}"
+    (1.0, '6.75')
     """
     h = _B8_Q_GS / n
     k = np.arange(n + 1)
@@ -203,6 +258,15 @@ class GridInterp:
     value then follows numpy's own formula (``slope*(x - xp[j]) + fp[j]``, exact at nodes), so
     the results are identical to ``np.interp``. ``fp`` may have several columns (n_nodes, k):
     the index is found once for all of them.
+
+    Used for the linearly interpolated probability and CDF tables of neutrino_electron.md sec. 9.
+    Source: numpy.interp (the reference it reproduces bit for bit; tests/test_solar.py). Units are
+    those of ``xp`` and ``fp``.
+
+    >>> import numpy as np
+    >>> g = GridInterp([0.0, 1.0, 2.0], [0.0, 10.0, 40.0], cells=16)
+    >>> g([0.5, 1.5, 3.0]).tolist(), np.interp([0.5, 1.5, 3.0], [0, 1, 2], [0, 10, 40]).tolist()
+    ([5.0, 25.0, 40.0], [5.0, 25.0, 40.0])
     """
 
     def __init__(self, xp, fp, *, cells: int = 1 << 18):
@@ -220,7 +284,12 @@ class GridInterp:
             self.slopes = np.diff(self.fp, axis=1) / np.diff(self.xp)
 
     def index(self, x):
-        """j with xp[j] <= x < xp[j+1], clipped to [0, n-2] (x inside [xp[0], xp[-1]))."""
+        """j with xp[j] <= x < xp[j+1], clipped to [0, n-2] (x inside [xp[0], xp[-1])).
+
+        >>> import numpy as np
+        >>> GridInterp([0.0, 1.0, 2.0], [0.0, 10.0, 40.0], cells=16).index(np.array([0.5, 1.5])).tolist()
+        [0, 1]
+        """
         c = (x - self.x0) * self.inv_width
         np.clip(c, 0, self.cells, out=c)
         c[np.isnan(c)] = 0
@@ -307,6 +376,15 @@ def spectrum_shape(name: str, E_GeV):
     pp, hep, 13N, 15O, 17F: allowed beta+ shapes (:func:`allowed_beta_plus_shape`), normalised
     numerically; 8B: :func:`b8_shape_grid`, interpolated linearly. Zero outside (0, endpoint).
     Line sources (pep, 7Be) raise ParameterError: use ``COMPONENTS[name].lines``.
+
+    Source: solar_borexino.md sec. 2 (analytic shapes; Bahcall, "Neutrino Astrophysics" [R]).
+
+    >>> import numpy as np
+    >>> E = np.linspace(0.0, 0.42341e-3, 4001)
+    >>> round(float(np.trapezoid(spectrum_shape("pp", E), E)), 4)  # unit area
+    1.0
+    >>> float(spectrum_shape("pp", 0.5e-3))  # above the pp endpoint 0.42341 MeV
+    0.0
     """
     e, s = _tabulated(name)[:2]
     E = np.asarray(E_GeV, dtype=float)
@@ -314,7 +392,13 @@ def spectrum_shape(name: str, E_GeV):
 
 
 def spectrum_cdf(name: str, E_GeV):
-    """CDF F(E) = int_0^E dN/dE' dE' of a continuum component (dimensionless), E in GeV."""
+    """CDF F(E) = int_0^E dN/dE' dE' of a continuum component (dimensionless), E in GeV.
+
+    Source: the tabulated shapes of :func:`spectrum_shape` (solar_borexino.md sec. 2).
+
+    >>> spectrum_cdf("pp", [0.0, 0.42341e-3]).tolist()
+    [0.0, 1.0]
+    """
     return _lookups(name)[0](np.asarray(E_GeV, dtype=float), 0.0, 1.0)
 
 
@@ -324,6 +408,14 @@ def spectrum_ppf(name: str, u):
     Piecewise-linear inverse of the tabulated CDF (20001 points, 4001 for 8B): consistent with
     :func:`spectrum_cdf` to rounding, so that a VEGAS map E = F^-1(F(E_min) + v (1 - F(E_min)))
     has the Jacobian (1 - F(E_min))/f(E).
+
+    Source: the tabulated shapes of :func:`spectrum_shape` (solar_borexino.md sec. 2;
+    neutrino_electron.md sec. 9 for the VEGAS map). The round trip F(F^-1(u)) = u:
+
+    >>> round(float(spectrum_cdf("pp", spectrum_ppf("pp", 0.3))), 10)
+    0.3
+    >>> round(float(spectrum_ppf("pp", 0.5)) * 1e3, 3)  # median pp energy [MeV]
+    0.275
     """
     u = np.asarray(u, dtype=float)
     if np.any((u < 0) | (u > 1)):
@@ -339,6 +431,11 @@ def electron_density_NA(x):
 
     log10(n_e/N_A cm^-3) = 2.36 - 4.52 x - 0.33 exp[-(x/0.075)^1.1], the fit used in SNuDD
     (snudd/nsi/solar_profiles.py, citing astro-ph/0511337); neutrino_electron.md sec. 8.
+
+    n_e(0) ~ 107 N_A cm^-3 at the centre (neutrino_electron.md sec. 8):
+
+    >>> round(float(electron_density_NA(0.0)), 1)
+    107.2
     """
     x = np.asarray(x, dtype=float)
     return 10.0 ** (2.36 - 4.52 * x - 0.33 * np.exp(-((np.abs(x) / 0.075) ** 1.1)))
@@ -371,6 +468,11 @@ def default_profile(name: str, n: int = 801):
     component's own energies (NuFIT 5.2): pp 2e-5, pep 1e-6, 7Be 5e-5, 8B 6e-5, 15O 4e-5,
     17F 1e-6, hep 5.5e-4, 13N 4.6e-4 (13N has a second, outer production shell); P1, P2 differ by
     2.6x these (tests/test_solar.py). Returns (x, f) on n points, f normalised to unit area.
+
+    >>> import numpy as np
+    >>> x, f = default_profile("7Be")
+    >>> round(float(np.trapezoid(f, x)), 6), round(float(np.trapezoid(x * f, x)), 4)  # unit area, <x> = 0.070
+    (1.0, 0.07)
     """
     get_component(name)
     x0 = math.sqrt(math.pi) / 2.0 * MEAN_PRODUCTION_RADIUS[name]
@@ -415,6 +517,14 @@ def cos2theta_m(E_GeV, n_e_NA, osc: Oscillation = NUFIT52):
     cos2theta_m = (cos2theta - beta)/sqrt((cos2theta - beta)^2 + sin^2 2theta),
     beta = 2 c13^2 V_CC E/dm21^2, V_CC = sqrt(2) G_F n_e. Source: Gonzalez-Garcia & Nir,
     RMP 75 (2003) 345; neutrino_electron.md sec. 8.
+
+    Vacuum limit (n_e = 0): cos 2theta_12 = 1 - 2 s12^2 = 0.394; at high density and energy the
+    resonance is passed and cos 2theta_m -> -1:
+
+    >>> round(float(cos2theta_m(1e-3, 0.0)), 6)
+    0.394
+    >>> round(float(cos2theta_m(10e-3, 100.0)), 4)
+    -0.8698
     """
     E = np.asarray(E_GeV, dtype=float)
     n_e = np.asarray(n_e_NA, dtype=float)
@@ -440,6 +550,12 @@ def mass_fractions(E_GeV, component: str, osc: Oscillation = NUFIT52, profile=No
     average over the production profile ``profile`` = (x, f) (x = r/R_sun; default
     :func:`default_profile`) and n_e of :func:`electron_density_NA`. Adiabatic LMA, no
     Earth regeneration. Source: neutrino_electron.md sec. 7-8.
+
+    The check values of neutrino_electron.md sec. 8 for the 7Be line (0.8613 MeV, NuFIT 5.2):
+    P1 = 0.619, P2 = 0.359, P3 = s13^2 = 0.02225.
+
+    >>> [round(float(p), 3) for p in mass_fractions(0.8613e-3, "7Be")]
+    [0.619, 0.359, 0.022]
     """
     c = _avg_cos2theta_m(E_GeV, component, osc, profile)
     c13sq = 1.0 - osc.s13sq
@@ -451,6 +567,12 @@ def pee(E_GeV, component: str, osc: Oscillation = NUFIT52, profile=None):
 
     Equal to sum_i |U_ei|^2 P_i of :func:`mass_fractions`. E in GeV; see :func:`mass_fractions`
     for ``profile``. Source: neutrino_electron.md sec. 8.
+
+    Check values (neutrino_electron.md sec. 8, NuFIT 5.2): 0.5285 for 7Be at 0.8613 MeV, 0.3367 for
+    8B at 8.1 MeV (the built-in production profiles agree with the data files to < 1e-4 here):
+
+    >>> round(float(pee(0.8613e-3, "7Be")), 4), round(float(pee(8.1e-3, "8B")), 4)
+    (0.5285, 0.3366)
     """
     c = _avg_cos2theta_m(E_GeV, component, osc, profile)
     c13sq = 1.0 - osc.s13sq
@@ -463,6 +585,15 @@ def mu_eff_sq(E_GeV, component: str, mu_mass_muB, osc: Oscillation = NUFIT52, pr
     mu_mass_muB: 3x3 complex antisymmetric (Majorana) moment matrix in the mass basis [mu_B]
     (for the dark photon, eps mu_D). Source: Grimus et al., hep-ph/0208132;
     neutrino_electron.md sec. 7.
+
+    With only Lambda_3 = lambda_12 switched on, mass states 1 and 2 see it and 3 does not, so
+    mu_eff^2 = (P1 + P2) |Lambda_3|^2 = c13^2 |Lambda_3|^2 whatever the energy (neutrino_electron.md sec. 7):
+
+    >>> from darktmm.spectra.model import moment_from_lambdas
+    >>> f"{float(mu_eff_sq(0.8613e-3, '7Be', moment_from_lambdas(0, 0, 2.8e-11))):.5g}"
+    '7.6656e-22'
+    >>> f"{(2.8e-11) ** 2 * (1 - 0.02225):.5g}"
+    '7.6656e-22'
     """
     mu = check_antisymmetric("mu_mass", mu_mass_muB)
     col = np.sum(np.abs(mu) ** 2, axis=0)  # sum_j |mu_ji|^2 for each incoming i

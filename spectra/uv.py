@@ -128,6 +128,13 @@ class UVModel:
 
     >>> UVModel(M_F=1000.0, m1=1000.0, m2=float("inf"), theta=math.pi / 4).sin2theta
     1.0
+
+    Source: uv_model_meg.md (model of arXiv:2603.25704, abstract only; O(1) factors [P]).
+
+    >>> UVModel(M_F=1000.0, m1=1000.0, m2=1000.0, theta=2.0)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    darktmm.spectra.validate.ParameterError: theta = 2 rad is outside the allowed range [0, 1.5708] rad
     """
 
     M_F: float
@@ -156,6 +163,15 @@ class UVModel:
 
         ``m2`` may be ``inf`` (TOML float) or the string ``"inf"``. Yukawa entries are numbers,
         complex strings ``"1e-2+3e-3j"`` or ``[re, im]`` pairs.
+
+        >>> card = {"M_F": 1000.0, "m1": 1000.0, "m2": "inf", "theta": 0.5, "y": [[1e-2, 0.0], 0, 0]}
+        >>> m = UVModel.from_dict(card)
+        >>> m.m2, m.y[0]
+        (inf, (0.01+0j))
+        >>> UVModel.from_dict({"M_F": 1e3, "m1": 1e3, "m2": 2e3})  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        ...
+        darktmm.spectra.validate.ParameterError: UV model card is missing required key(s) ['theta']
         """
         if not isinstance(d, dict):
             raise ParameterError(f"UV model card must be a table/dict, got {type(d).__name__}")
@@ -170,29 +186,50 @@ class UVModel:
 
     @property
     def sin2theta(self) -> float:
-        """sin 2 theta."""
+        """sin 2 theta.
+
+        Dimensionless; enters mu_D as sin 2theta/2 (uv_model_meg.md section 5).
+        """
         return math.sin(2.0 * self.theta)
 
     @property
     def x1(self) -> float:
-        """x_1 = M_F^2/m_1^2."""
+        """x_1 = M_F^2/m_1^2.
+
+        Dimensionless loop variable of the first scalar (uv_model_meg.md section 3).
+
+        >>> UVModel(M_F=2000.0, m1=1000.0, m2=float("inf"), theta=0.1).x1
+        4.0
+        """
         return (self.M_F / self.m1) ** 2
 
     @property
     def x2(self) -> float:
-        """x_2 = M_F^2/m_2^2 (0 when the second scalar is decoupled)."""
+        """x_2 = M_F^2/m_2^2 (0 when the second scalar is decoupled).
+
+        Dimensionless loop variable of the second scalar (uv_model_meg.md section 3).
+
+        >>> UVModel(M_F=2000.0, m1=1000.0, m2=float("inf"), theta=0.1).x2
+        0.0
+        """
         return 0.0 if math.isinf(self.m2) else (self.M_F / self.m2) ** 2
 
     @property
     def y_array(self) -> np.ndarray:
+        """The Yukawa vector y = (y_e, y_mu, y_tau) as a complex ndarray (dimensionless)."""
         return np.array(self.y, dtype=complex)
 
     @property
     def yp_array(self) -> np.ndarray:
+        """The Yukawa vector y' = (y'_e, y'_mu, y'_tau) as a complex ndarray (dimensionless)."""
         return np.array(self.yp, dtype=complex)
 
     def scalar_masses(self) -> tuple[float, ...]:
-        """The finite scalar masses (m2 dropped when decoupled) [GeV]."""
+        """The finite scalar masses (m2 dropped when decoupled) [GeV].
+
+        >>> UVModel(M_F=1000.0, m1=500.0, m2=float("inf"), theta=0.1).scalar_masses()
+        (500.0,)
+        """
         return (self.m1,) if math.isinf(self.m2) else (self.m1, self.m2)
 
 
@@ -204,6 +241,14 @@ def mixed_couplings(model: UVModel) -> np.ndarray:
 
     Y_1 = c_theta y + s_theta y',  Y_2 = -s_theta y + c_theta y'  (uv_model_meg.md section 4, [P]:
     "simplest assignment"). Row a = 0, 1 for the mass eigenstates m1, m2.
+
+    At theta = pi/4 with y = (y_e, 0, 0), y' = (0, y'_mu, 0): Y_1 = (y_e, y'_mu, 0)/sqrt 2 and
+    Y_2 = (-y_e, y'_mu, 0)/sqrt 2:
+
+    >>> import math
+    >>> m = UVModel(M_F=1000.0, m1=1000.0, m2=2000.0, theta=math.pi / 4, y=(1e-2, 0, 0), yp=(0, 1e-2, 0))
+    >>> (mixed_couplings(m).real * math.sqrt(2) / 1e-2).round(12).tolist()
+    [[1.0, 1.0, 0.0], [-1.0, 1.0, 0.0]]
     """
     c, s = math.cos(model.theta), math.sin(model.theta)
     y, yp = model.y_array, model.yp_array
@@ -242,13 +287,33 @@ def dark_tmm_matrix(model: UVModel) -> np.ndarray:
     Status [P]: prefactor, sign, the sin 2theta/2 and the charge assignment Q_D are to be matched
     to arXiv:2603.25704. Properties (tested): antisymmetric, zero for theta = 0, m1 = m2 or y' || y;
     mu_D ~ 1/M_F for m2 = inf and ~ ln M_F/M_F^3 with both scalars finite.
+
+    Benchmark point M_F = m1 = 1 TeV, m2 decoupled, theta = pi/4, y_e = y'_mu = 0.01: the bracket is
+    g_S(1)/m1^2 = 1/(3 m1^2), so mu_emu = (1/32 pi^2) 1e-4 M_F (1/2) / (3 m1^2); zero for theta = 0:
+
+    >>> import dataclasses, math
+    >>> m = UVModel(M_F=1000.0, m1=1000.0, m2=math.inf, theta=math.pi / 4, y=(1e-2, 0, 0), yp=(0, 1e-2, 0))
+    >>> mu = dark_tmm_matrix(m)
+    >>> expected = 1e-4 * 1000.0 * 0.5 / (3 * 1000.0**2) / (32 * math.pi**2)
+    >>> round(float(mu[0, 1].real / expected), 10), bool((mu == -mu.T).all())
+    (1.0, True)
+    >>> float(abs(dark_tmm_matrix(dataclasses.replace(m, theta=0.0))).max())
+    0.0
     """
     pref = model.g_D * model.Q_D * _LOOP * model.M_F * 0.5 * model.sin2theta
     return pref * delta_g_S(model.M_F, model.m1, model.m2) * _antisym_yukawa(model)
 
 
 def dark_tmm_matrix_muB(model: UVModel) -> np.ndarray:
-    """:func:`dark_tmm_matrix` in Bohr magnetons (flavour basis): (mu_D [GeV^-1]) / MU_B."""
+    """:func:`dark_tmm_matrix` in Bohr magnetons (flavour basis): (mu_D [GeV^-1]) / MU_B.
+
+    Source: mu_B = e/(2 m_e) = 296.30 GeV^-1 (shared/physics/README.md section 2); uv_model_meg.md section 5.
+
+    >>> import math
+    >>> m = UVModel(M_F=1000.0, m1=1000.0, m2=math.inf, theta=math.pi / 4, y=(1e-2, 0, 0), yp=(0, 1e-2, 0))
+    >>> f"{dark_tmm_matrix_muB(m)[0, 1].real:.4g}"
+    '1.781e-13'
+    """
     return dark_tmm_matrix(model) / MU_B
 
 
@@ -272,6 +337,11 @@ def charge_conjugation_sign(gamma_structure: np.ndarray) -> float:
 
     s = +1 for 1, gamma5, P_L, P_R (Yukawa vertices) and -1 for gamma^mu (gauge vertex: the
     charge flip F -> F^c) and sigma^{mu nu} (the dipole). Raises if Gamma is not an eigen-structure.
+
+    >>> import numpy as np
+    >>> gamma0 = np.diag([1.0, 1.0, -1.0, -1.0])  # Dirac representation
+    >>> charge_conjugation_sign(np.eye(4)), charge_conjugation_sign(gamma0)
+    (1.0, -1.0)
     """
     _, _, _, C = _dirac_algebra()
     g = np.asarray(gamma_structure, dtype=complex)
@@ -331,6 +401,17 @@ def fermion_radiated_orientations(model: UVModel) -> tuple[np.ndarray, np.ndarra
       orientation argument applied to the scalar line reproduces :func:`dark_tmm_matrix`. The
       "identical cancellation" of the fermion-radiated loop stated in arXiv:2603.25704 therefore
       needs a model feature not contained in the reference; [P].
+
+    The flavour-symmetric part cancels (c^Fc = -c^F^T), the antisymmetric part does not: at
+    x = 1 the sum is g_F(1)/g_S(1) = 2 times the scalar-radiated :func:`dark_tmm_matrix`:
+
+    >>> import math
+    >>> import numpy as np
+    >>> m = UVModel(M_F=1000.0, m1=1000.0, m2=math.inf, theta=math.pi / 4, y=(1e-2, 0, 0), yp=(0, 1e-2, 0))
+    >>> c_f, c_fc = fermion_radiated_orientations(m)
+    >>> ratio = (c_f + c_fc)[0, 1].real / dark_tmm_matrix(m)[0, 1].real
+    >>> bool(np.allclose(c_fc, -c_f.T)), round(float(ratio), 10)
+    (True, 2.0)
     """
     pref = model.g_D * (-Q_F_OVER_Q_D * model.Q_D) * _LOOP * model.M_F * 0.5 * model.sin2theta
     c_f = pref * delta_g_F(model.M_F, model.m1, model.m2) * np.outer(model.y_array, model.yp_array)
@@ -339,7 +420,15 @@ def fermion_radiated_orientations(model: UVModel) -> tuple[np.ndarray, np.ndarra
 
 
 def fermion_radiated_amplitude(model: UVModel, orientation: str = "F") -> np.ndarray:
-    """One orientation of :func:`fermion_radiated_orientations`: ``"F"`` (c^F) or ``"Fc"`` (c^Fc) [GeV^-1]."""
+    """One orientation of :func:`fermion_radiated_orientations`: ``"F"`` (c^F) or ``"Fc"`` (c^Fc) [GeV^-1].
+
+    Source: uv_model_meg.md section 5 (last item) [P].
+
+    >>> import math
+    >>> m = UVModel(M_F=1000.0, m1=1000.0, m2=math.inf, theta=math.pi / 4, y=(1e-2, 0, 0), yp=(0, 1e-2, 0))
+    >>> bool((fermion_radiated_amplitude(m, "Fc") == fermion_radiated_orientations(m)[1]).all())
+    True
+    """
     c_f, c_fc = fermion_radiated_orientations(model)
     if orientation == "F":
         return c_f
@@ -353,6 +442,15 @@ def fermion_radiated_dark_tmm(model: UVModel) -> np.ndarray:
 
     See :func:`fermion_radiated_orientations`. Not added to :func:`dark_tmm_matrix`, which follows
     uv_model_meg.md section 5 ("implement only the scalar-radiated piece").
+
+    Antisymmetric by construction (the Majorana combination of the two orientations):
+
+    >>> import math
+    >>> import numpy as np
+    >>> m = UVModel(M_F=800.0, m1=1000.0, m2=3000.0, theta=0.3, y=(1e-2, 2e-3, 0), yp=(0, 1e-2, 5e-3))
+    >>> mu = fermion_radiated_dark_tmm(m)
+    >>> bool(np.allclose(mu, -mu.T)), float(abs(np.diag(mu)).max())
+    (True, 0.0)
     """
     c_f, c_fc = fermion_radiated_orientations(model)
     return c_f + c_fc
@@ -374,6 +472,15 @@ def dipole_amplitude(lam_L_f, lam_L_i, lam_R_f, lam_R_i, M, m_S, Q_S, Q_F, m_i):
     and A_L from L <-> R. Neutralino-slepton: Q_F = 0, Q_S = -1; chargino-sneutrino: Q_F = -1,
     Q_S = 0. The relative sign of the Q_S and Q_F pieces is [P]. Masses M, m_S, m_i in GeV
     (M, m_S > 0); couplings dimensionless (complex); all arguments broadcast.
+
+    Chargino-like loop (Q_F = -1, Q_S = 0) with lam_L = 1 and M = m_S: A_R = -f_F(1)/(32 pi^2 m_S^2),
+    A_L = 0 (f_F(1) = 1/12):
+
+    >>> import math
+    >>> from darktmm.spectra.constants import M_MU
+    >>> a_l, a_r = dipole_amplitude(1.0, 1.0, 0.0, 0.0, 1000.0, 1000.0, 0.0, -1.0, M_MU)
+    >>> abs(complex(a_l)), round(complex(a_r).real * 32 * math.pi**2 * 1000.0**2, 12)
+    (0.0, -0.083333333333)
     """
     M = np.asarray(M, dtype=float)
     m_S = np.asarray(m_S, dtype=float)
@@ -400,6 +507,11 @@ def br_from_amplitude(A_L, A_R, br_lnunu: float = 1.0):
 
     uv_model_meg.md section 1 (Hisano et al., hep-ph/9510309): for the muon br_lnunu = 1; for the
     tau use BR(tau -> e nu nu) = 0.1782, BR(tau -> mu nu nu) = 0.1739 (PDG). A in GeV^-2.
+
+    The check value of uv_model_meg.md section 1: A = 1e-12 GeV^-2 in one chirality gives BR = 7.983e-14:
+
+    >>> f"{float(br_from_amplitude(1e-12, 0.0)):.4g}"
+    '7.983e-14'
     """
     return br_lnunu * 48.0 * math.pi**3 * ALPHA * (np.abs(A_L) ** 2 + np.abs(A_R) ** 2) / G_F**2
 
@@ -415,6 +527,15 @@ def lfv_amplitude(model: UVModel, initial, final) -> tuple[complex, complex]:
     lam_L = Y_a (:func:`mixed_couplings`), lam_R = 0, hence no chirality enhancement:
 
         A_R = -(1/(32 pi^2)) sum_a Y_a^f* Y_a^i f_F(x_a)/m_a^2,   A_L = 0.
+
+    Single scalar, theta = pi/4, y_e = y'_mu = 0.01: Y_1^e* Y_1^mu = 1e-4/2, so
+    A_R = -(1/32 pi^2) (1e-4/2) f_F(1)/m1^2:
+
+    >>> import math
+    >>> m = UVModel(M_F=1000.0, m1=1000.0, m2=math.inf, theta=math.pi / 4, y=(1e-2, 0, 0), yp=(0, 1e-2, 0))
+    >>> a_l, a_r = lfv_amplitude(m, "mu", "e")
+    >>> a_l, round(a_r.real / (-0.5e-4 / 12 / 1000.0**2 / (32 * math.pi**2)), 10)
+    (0j, 1.0)
     """
     i, f = _flavour_index(initial), _flavour_index(final)
     if i <= f:
@@ -428,17 +549,45 @@ def lfv_amplitude(model: UVModel, initial, final) -> tuple[complex, complex]:
 
 
 def br_mu_e_gamma(model: UVModel) -> float:
-    """BR(mu -> e gamma) = (3 alpha/(64 pi G_F^2)) |sum_a Y_a^e* Y_a^mu f_F(x_a)/m_a^2|^2 (section 4)."""
+    """BR(mu -> e gamma) = (3 alpha/(64 pi G_F^2)) |sum_a Y_a^e* Y_a^mu f_F(x_a)/m_a^2|^2 (section 4).
+
+    Source: uv_model_meg.md section 4 (Hisano et al., hep-ph/9510309). Dimensionless. The benchmark
+    point above saturates the MEG II limit 1.5e-13 at |y_e y'_mu| sin 2theta/2 = P_max = 5.2e-3
+    (:func:`p_max_benchmark`); with 1e-4/2 it is (5e-5/5.195e-3)^2 x 1.5e-13:
+
+    >>> import math
+    >>> m = UVModel(M_F=1000.0, m1=1000.0, m2=math.inf, theta=math.pi / 4, y=(1e-2, 0, 0), yp=(0, 1e-2, 0))
+    >>> p_max = float(p_max_benchmark(1000.0, 1000.0, cap_coefficient(1.5e-13)))
+    >>> f"{br_mu_e_gamma(m):.4g}", f"{(5e-5 / p_max) ** 2 * 1.5e-13:.4g}"
+    ('1.389e-17', '1.389e-17')
+    """
     return float(br_from_amplitude(*lfv_amplitude(model, "mu", "e")))
 
 
 def br_tau_e_gamma(model: UVModel) -> float:
-    """BR(tau -> e gamma) = BR(tau -> e nu nu) x 48 pi^3 alpha |A|^2/G_F^2 (sections 1 and 4)."""
+    """BR(tau -> e gamma) = BR(tau -> e nu nu) x 48 pi^3 alpha |A|^2/G_F^2 (sections 1 and 4).
+
+    Source: uv_model_meg.md sections 1 and 4 (BR(tau -> e nu nu) = 0.1782, PDG). Dimensionless; zero
+    without a tau coupling:
+
+    >>> import math
+    >>> m = UVModel(M_F=1000.0, m1=1000.0, m2=math.inf, theta=math.pi / 4, y=(1e-2, 0, 1e-2), yp=(0, 0, 0))
+    >>> f"{br_tau_e_gamma(m) / br_from_amplitude(*lfv_amplitude(m, 'tau', 'e')):.4g}"
+    '0.1782'
+    """
     return float(br_from_amplitude(*lfv_amplitude(model, "tau", "e"), br_lnunu=BR_TAU_ENUNU))
 
 
 def br_tau_mu_gamma(model: UVModel) -> float:
-    """BR(tau -> mu gamma) = BR(tau -> mu nu nu) x 48 pi^3 alpha |A|^2/G_F^2 (sections 1 and 4)."""
+    """BR(tau -> mu gamma) = BR(tau -> mu nu nu) x 48 pi^3 alpha |A|^2/G_F^2 (sections 1 and 4).
+
+    Source: uv_model_meg.md sections 1 and 4 (BR(tau -> mu nu nu) = 0.1739, PDG). Dimensionless.
+
+    >>> import math
+    >>> m = UVModel(M_F=1000.0, m1=1000.0, m2=math.inf, theta=math.pi / 4, y=(0, 1e-2, 1e-2), yp=(0, 0, 0))
+    >>> f"{br_tau_mu_gamma(m) / br_from_amplitude(*lfv_amplitude(m, 'tau', 'mu')):.4g}"
+    '0.1739'
+    """
     return float(br_from_amplitude(*lfv_amplitude(model, "tau", "mu"), br_lnunu=BR_TAU_MUNUNU))
 
 
@@ -453,6 +602,9 @@ def amplitude_max(br_max, br_lnunu: float = 1.0):
     """|A|_max = sqrt(BR_max G_F^2/(48 pi^3 alpha BR_lnunu)) [GeV^-2] (uv_model_meg.md section 4).
 
     1.3707e-12 GeV^-2 for BR(mu -> e gamma) < 1.5e-13.
+
+    >>> f"{float(amplitude_max(1.5e-13)):.5g}"
+    '1.3707e-12'
     """
     br = np.asarray(br_max, dtype=float)
     if np.any(~(br > 0)) or np.any(~np.isfinite(br)):
@@ -466,6 +618,15 @@ def cap_coefficient(br_max, br_lnunu: float = 1.0):
 
     4.329e-10 GeV^-2 for mu -> e gamma < 1.5e-13; 4.81e-7 (tau -> e gamma < 3.3e-8) and
     5.49e-7 (tau -> mu gamma < 4.2e-8).
+
+    Source: uv_model_meg.md section 4 (MEG II arXiv:2504.15711; BaBar arXiv:0908.2381; Belle
+    arXiv:2103.12994).
+
+    >>> f"{float(cap_coefficient(1.5e-13)):.4g}"
+    '4.329e-10'
+    >>> tau_e, tau_mu = cap_coefficient(3.3e-8, BR_TAU_ENUNU), cap_coefficient(4.2e-8, BR_TAU_MUNUNU)
+    >>> f"{float(tau_e):.3g}", f"{float(tau_mu):.3g}"
+    ('4.81e-07', '5.49e-07')
     """
     return 32.0 * math.pi**2 * amplitude_max(br_max, br_lnunu)
 
@@ -483,6 +644,9 @@ def p_max_benchmark(M_F, m1, cap):
     Cap on the antisymmetric combination |y_e y'_mu - y_mu y'_e| from the single-scalar MEG cap;
     ``cap`` from :func:`cap_coefficient` [GeV^-2], masses in GeV. At M_F = m1 = 1 TeV and the
     MEG II limit, P_max = 5.2e-3.
+
+    >>> f"{float(p_max_benchmark(1000.0, 1000.0, cap_coefficient(1.5e-13))):.2g}"
+    '0.0052'
     """
     M_F, m1 = np.asarray(M_F, dtype=float), np.asarray(m1, dtype=float)
     if np.any(~(M_F > 0)) or np.any(~(m1 > 0)):
@@ -497,6 +661,15 @@ def mu_D_max_benchmark(M_F, m1, m2, g_D, Q_D, sin2theta, cap):
 
     with P_max from :func:`p_max_benchmark`. Standard benchmark: g_D = Q_D = 1, sin 2theta = 1,
     m2 = inf. mu_D,max is proportional to M_F at fixed x = M_F^2/m1^2 and linear in g_D Q_D.
+
+    Proportional to M_F at fixed x (here x = 1; uv_model_meg.md section 6):
+
+    >>> import math
+    >>> cap = cap_coefficient(1.5e-13)
+    >>> mu1 = mu_D_max_benchmark(1000.0, 1000.0, math.inf, 1.0, 1.0, 1.0, cap)
+    >>> mu2 = mu_D_max_benchmark(2000.0, 2000.0, math.inf, 1.0, 1.0, 1.0, cap)
+    >>> f"{float(mu1) / MU_B:.4g}", round(float(mu2 / mu1), 10)  # mu_B
+    ('9.252e-12', 2.0)
     """
     s = _check_sin2theta(sin2theta)
     p = p_max_benchmark(M_F, m1, cap)
@@ -511,6 +684,14 @@ def mu_D_max_full(M_F, m1, m2, g_D, Q_D, amp_max):
     Delta_g = g_S(x1)/m1^2 - g_S(x2)/m2^2, Delta_f = f_F(x1)/m1^2 - f_F(x2)/m2^2 (cancellation-free
     forms of :mod:`spectra.loops`). Exactly twice the benchmark for sin 2theta = 1, m2 = inf.
     ``amp_max`` from :func:`amplitude_max` [GeV^-2].
+
+    The exact factor of uv_model_meg.md section 6: twice the benchmark for sin 2theta = 1, m2 = inf:
+
+    >>> import math
+    >>> full = mu_D_max_full(1000.0, 1000.0, math.inf, 1.0, 1.0, amplitude_max(1.5e-13))
+    >>> bench = mu_D_max_benchmark(1000.0, 1000.0, math.inf, 1.0, 1.0, 1.0, cap_coefficient(1.5e-13))
+    >>> round(float(full / bench), 10)
+    2.0
     """
     return np.abs(g_D * Q_D) * M_F * amp_max * np.abs(delta_g_S(M_F, m1, m2) / delta_f_F(M_F, m1, m2))
 
@@ -520,6 +701,16 @@ def yukawa_product_max_full(M_F, m1, m2, sin2theta, cap):
 
     The Yukawa product that saturates the cLFV limit under the section-6 flavour assignment; it is
     what has to stay perturbative (|y y'| <~ 4 pi) for the full-prescription mu_D,max.
+
+    Source: uv_model_meg.md section 6 (full prescription). With one scalar at x = 1 and
+    sin 2theta = 1 it is 2 P_max of the benchmark (the benchmark drops the sin 2theta/2):
+
+    >>> import math
+    >>> cap = cap_coefficient(1.5e-13)
+    >>> full = yukawa_product_max_full(1000.0, 1000.0, math.inf, 1.0, cap)
+    >>> ratio = full / p_max_benchmark(1000.0, 1000.0, cap)
+    >>> round(float(ratio), 10)
+    2.0
     """
     s = _check_sin2theta(sin2theta)
     return cap / (np.abs(delta_f_F(M_F, m1, m2)) * 0.5 * s)
@@ -533,6 +724,15 @@ def mu_D_max_for_model(model: UVModel, amp_max: float, pair=("e", "mu")) -> floa
     y, y' -> t y, t y' multiplies both by t^2 and mu_D,max = |mu_D^{ij}| |A|_max/|A(model)|.
     ``amp_max`` from :func:`amplitude_max` with the channel's limit. Raises if the model gives no
     amplitude for that pair.
+
+    For the section-6 flavour assignment (y = (y_e, 0, 0), y' = (0, y'_mu, 0)) it equals
+    :func:`mu_D_max_full`, whatever the Yukawa size:
+
+    >>> import math
+    >>> amp = amplitude_max(1.5e-13)
+    >>> m = UVModel(M_F=1000.0, m1=1000.0, m2=math.inf, theta=math.pi / 4, y=(1e-2, 0, 0), yp=(0, 1e-2, 0))
+    >>> round(mu_D_max_for_model(m, amp) / float(mu_D_max_full(1000.0, 1000.0, math.inf, 1.0, 1.0, amp)), 10)
+    1.0
     """
     i, j = sorted((_flavour_index(pair[0]), _flavour_index(pair[1])))
     if i == j:
@@ -566,6 +766,16 @@ def radiative_mass_estimate(model: UVModel) -> np.ndarray:
     continuous at m_a = M_F. The symmetric flavour structure is the no-A' version of the
     orientation sum of :func:`fermion_radiated_orientations`. For m2 -> inf at fixed theta the
     bracket grows like ln(m2^2/M_F^2) (no decoupling), so a finite m2 is required.
+
+    Symmetric, and far above the eV scale for O(1e-2) Yukawas at the TeV scale (the caveat of
+    uv_model_meg.md section 5):
+
+    >>> import math
+    >>> import numpy as np
+    >>> m = UVModel(M_F=1000.0, m1=1000.0, m2=2000.0, theta=math.pi / 4, y=(1e-2, 0, 0), yp=(0, 1e-2, 0))
+    >>> m_nu = radiative_mass_estimate(m)
+    >>> bool(np.allclose(m_nu, m_nu.T)), f"{abs(m_nu[0, 1]):.3g}"
+    (True, '2.69e+05')
     """
     if math.isinf(model.m2):
         raise ParameterError(
@@ -581,7 +791,13 @@ def radiative_mass_estimate(model: UVModel) -> np.ndarray:
 
 
 class RadiativeMassWarning(UserWarning):
-    """The radiative Majorana-mass estimate exceeds the sub-eV scale."""
+    """The radiative Majorana-mass estimate exceeds the sub-eV scale.
+
+    Source: the radiative-mass caveat of uv_model_meg.md section 5 (threshold ~0.1 eV).
+
+    >>> issubclass(RadiativeMassWarning, UserWarning)
+    True
+    """
 
 
 def radiative_mass_check(
@@ -592,6 +808,16 @@ def radiative_mass_check(
     Emits a :class:`RadiativeMassWarning` when it exceeds and ``warn`` is true. For m2 = inf the
     estimate is log-divergent and (inf, True) is returned. A large mu_D with sub-eV m_nu needs the
     symmetric combination suppressed (Voloshin or Barr-Freire-Zee type symmetry, or tuning).
+
+    Source: uv_model_meg.md section 5 (Ma, hep-ph/0601225 for the structure).
+
+    >>> import math
+    >>> m = UVModel(M_F=1000.0, m1=1000.0, m2=2000.0, theta=math.pi / 4, y=(1e-2, 0, 0), yp=(0, 1e-2, 0))
+    >>> mmax, exceeds = radiative_mass_check(m, warn=False)
+    >>> f"{mmax:.3g}", exceeds
+    ('2.69e+05', True)
+    >>> radiative_mass_check(UVModel(M_F=1000.0, m1=1000.0, m2=math.inf, theta=0.5), warn=False)
+    (inf, True)
     """
     thr = check_range("threshold_eV", threshold_eV, 0.0, None, unit="eV", lo_open=True)
     if math.isinf(model.m2):

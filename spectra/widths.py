@@ -55,17 +55,35 @@ def gamma_ll(m, eps, m_l):
 
 
 def gamma_ee(m, eps):
-    """Gamma(A' -> e+ e-) [GeV] (accelerator.md 7.1). Check value: 2.432e-13 GeV at m = 10 MeV, eps = 1e-4."""
+    """Gamma(A' -> e+ e-) [GeV] (accelerator.md 7.1). Check value: 2.432e-13 GeV at m = 10 MeV, eps = 1e-4.
+
+    >>> f"{float(gamma_ee(0.01, 1e-4)):.4g}"
+    '2.432e-13'
+    >>> float(gamma_ee(1e-3, 1e-4))  # below 2 m_e = 1.022 MeV
+    0.0
+    """
     return gamma_ll(m, eps, M_E)
 
 
 def gamma_mumu(m, eps):
-    """Gamma(A' -> mu+ mu-) [GeV] (accelerator.md 7.1); 0 below 2 m_mu = 211 MeV."""
+    """Gamma(A' -> mu+ mu-) [GeV] (accelerator.md 7.1); 0 below 2 m_mu = 211 MeV.
+
+    Far above threshold it tends to alpha eps^2 m/3:
+
+    >>> float(gamma_mumu(0.2, 1e-3))
+    0.0
+    >>> round(float(gamma_mumu(10.0, 1e-3) / (ALPHA * 1e-6 * 10.0 / 3.0)), 6)
+    1.0
+    """
     return gamma_ll(m, eps, M_MU)
 
 
 def gamma_tautau(m, eps):
-    """Gamma(A' -> tau+ tau-) [GeV] (same formula, accelerator.md 7.1); 0 below 2 m_tau = 3.55 GeV."""
+    """Gamma(A' -> tau+ tau-) [GeV] (same formula, accelerator.md 7.1); 0 below 2 m_tau = 3.55 GeV.
+
+    >>> float(gamma_tautau(3.5, 1e-3)), f"{float(gamma_tautau(10.0, 1e-3)):.4g}"
+    (0.0, '2.417e-08')
+    """
     return gamma_ll(m, eps, M_TAU)
 
 
@@ -246,6 +264,9 @@ def alpha_s(q):
     Source: PDG 2022 QCD review (one-loop beta function, beta_0 = 11 - 2 n_f/3, continuous matching at
     the MS-bar masses m_b = 4.18, m_c = 1.27 GeV). ``q`` in GeV, q > 1 GeV. Accurate to ~10% at 2 GeV
     (one loop gives 0.27 against 0.30), which moves R by ~1%.
+
+    >>> round(float(alpha_s(91.1876)), 4), round(float(alpha_s(2.0)), 3)  # input at M_Z; one loop at 2 GeV
+    (0.118, 0.268)
     """
     q = np.asarray(q, dtype=float)
 
@@ -297,6 +318,12 @@ def r_ratio(sqrt_s):
     locally in the open-charm region 3.7-4.6 GeV. Peak heights of omega/phi/psi/Upsilon follow from
     the PDG B_ee (R_peak = 9 B_ee B_had/alpha^2). Near a narrow quarkonium (within a few widths) the
     perturbative width formula itself fails (A'-V mixing); treat those points with care.
+
+    Zero below 2 m_pi = 0.279 GeV; R ~ 2.2 between 1.5 GeV and charm, ~3.5-4 above (the rough values
+    of accelerator.md 7.1):
+
+    >>> [round(float(r), 2) for r in r_ratio([0.25, 1.5, 3.0, 5.0])]
+    [0.0, 2.24, 2.17, 3.57]
     """
     w = _as_float_array("sqrt_s", sqrt_s)
     s = w**2
@@ -314,6 +341,11 @@ def gamma_hadrons(m, eps):
 
     Source: accelerator.md 7.1 (R normalised to the point-like sigma_pt = 4 pi alpha^2/(3s); not
     Gamma_mumu * R, which carries the muon threshold factor and is 11% low at 0.3 GeV).
+
+    >>> float(gamma_hadrons(0.25, 1e-3))  # below the two-pion threshold
+    0.0
+    >>> round(float(gamma_hadrons(3.0, 1e-3) / (ALPHA * 1e-6 * 3.0 / 3.0)), 4)  # = R(3 GeV)
+    2.17
     """
     m = _as_float_array("m", m)
     eps = float(check_range("eps", eps, 0.0, 1.0))
@@ -321,7 +353,13 @@ def gamma_hadrons(m, eps):
 
 
 def gamma_visible(m, eps):
-    """Sum of the visible widths Gamma_ee + Gamma_mumu + Gamma_tautau + Gamma_had  [GeV] (accelerator.md 7.1)."""
+    """Sum of the visible widths Gamma_ee + Gamma_mumu + Gamma_tautau + Gamma_had  [GeV] (accelerator.md 7.1).
+
+    Below 2 m_e no visible channel is open; at 10 MeV it is Gamma_ee alone:
+
+    >>> float(gamma_visible(1e-3, 1e-4)), f"{float(gamma_visible(0.01, 1e-4)):.4g}"
+    (0.0, '2.432e-13')
+    """
     return gamma_ee(m, eps) + gamma_mumu(m, eps) + gamma_tautau(m, eps) + gamma_hadrons(m, eps)
 
 
@@ -331,7 +369,11 @@ def gamma_visible(m, eps):
 def mu_pair_sum_sq(mu_GeV) -> float:
     """Sum over unordered pairs sum_{i<j} |mu_ij|^2 of an antisymmetric moment matrix (units^2 of the input).
 
-    For an antisymmetric matrix this is (1/2) sum_{i,j} |mu_ij|^2 (README section 3.3).
+    For an antisymmetric matrix this is (1/2) sum_{i,j} |mu_ij|^2 (shared/physics/README.md section 3.3).
+
+    >>> from darktmm.spectra.model import moment_from_lambdas
+    >>> mu_pair_sum_sq(moment_from_lambdas(1, 2, 3))  # |Lambda_1|^2 + |Lambda_2|^2 + |Lambda_3|^2
+    14.0
     """
     mu = check_antisymmetric("mu_D", mu_GeV)
     return float(0.5 * np.sum(np.abs(mu) ** 2))
@@ -350,6 +392,13 @@ def gamma_nunu(m, mu_GeV):
     "(1/2) sum_{i,j}" type means the Dirac-normalised moment is 2 (mu_D)_ij, i.e. a width 4x larger in terms
     of the paper's (mu_D)_ij (see model.PAPER_LAGRANGIAN_FACTOR). Keeping only the P_L piece would give
     m^3/(48 pi), which is wrong here. No eps appears: the dipole couples to F' directly.
+
+    One pair with |mu_12| = 1 GeV^-1 gives m^3/(24 pi):
+
+    >>> import math
+    >>> from darktmm.spectra.model import moment_from_lambdas
+    >>> f"{float(gamma_nunu(0.01, moment_from_lambdas(0, 0, 1.0))) / (0.01**3 / (24 * math.pi)):.6f}"
+    '1.000000'
     """
     m = _as_float_array("m", m)
     return mu_pair_sum_sq(mu_GeV) * m**3 / (24.0 * math.pi)
@@ -359,6 +408,12 @@ def nunu_to_ee_ratio(m, mu_GeV_abs, eps):
     """Gamma_nunu/Gamma_ee = |mu|^2 m^2/(8 pi alpha eps^2) for m >> m_e (accelerator.md 7.3); dimensionless.
 
     ``mu_GeV_abs`` is sqrt(sum_{i<j} |mu_ij|^2) in GeV^-1. Numerically 4.79e-11 (mu/1e-10 muB)^2 (m/10 MeV)^2 (1e-4/eps)^2.
+
+    The accelerator.md 7.3 number 4.79e-11 at mu = 1e-10 mu_B, m = 10 MeV, eps = 1e-4:
+
+    >>> from darktmm.spectra.constants import MU_B
+    >>> f"{float(nunu_to_ee_ratio(0.01, 1e-10 * MU_B, 1e-4)):.3g}"
+    '4.79e-11'
     """
     m = _as_float_array("m", m)
     eps = check_range("eps", eps, 0.0, 1.0, lo_open=True)
@@ -370,6 +425,10 @@ def tmm_dominance_moment(m, eps):
 
     Source: accelerator.md 7.4 [D]: invisible dominance through the TMM needs |mu_D| m >> sqrt(2) e eps,
     i.e. mu_D >~ 1.45e-5 mu_B (eps/1e-4)(10 MeV/m). Divide by constants.MU_B for mu_B.
+
+    >>> from darktmm.spectra.constants import MU_B
+    >>> f"{float(tmm_dominance_moment(0.01, 1e-4)) / MU_B:.3g}"  # mu_B, at m = 10 MeV, eps = 1e-4
+    '1.45e-05'
     """
     m = _as_float_array("m", m)
     eps = check_range("eps", eps, 0.0, 1.0)
@@ -380,20 +439,40 @@ def tmm_dominance_moment(m, eps):
 # totals, BR_inv, decay length, P_inv (7.4, 7.5)
 # ---------------------------------------------------------------------------------------------
 def gamma_invisible(model: DarkSector, m=None):
-    """Gamma_inv = Gamma_nunu(m) + gamma_dark [GeV] (accelerator.md 7.3-7.4); m defaults to model.m_ap."""
+    """Gamma_inv = Gamma_nunu(m) + gamma_dark [GeV] (accelerator.md 7.3-7.4); m defaults to model.m_ap.
+
+    Source: accelerator.md 7.3 (Gamma_nunu) and 7.2 (dark-sector width); units GeV.
+
+    >>> from darktmm.spectra.model import DarkSector
+    >>> float(gamma_invisible(DarkSector(m_ap=0.01, eps=1e-4, gamma_dark=1e-12)))  # no moment: gamma_dark
+    1e-12
+    """
     m = model.m_ap if m is None else m
     return gamma_nunu(m, model.mu_D_GeV) + model.gamma_dark
 
 
 def gamma_total(model: DarkSector, m=None):
-    """Gamma_tot = Gamma_vis + Gamma_inv [GeV] (accelerator.md 7.4); m defaults to model.m_ap."""
+    """Gamma_tot = Gamma_vis + Gamma_inv [GeV] (accelerator.md 7.4); m defaults to model.m_ap.
+
+    Source: accelerator.md 7.4. With mu_D = 0 and no dark width, Gamma_tot = Gamma_ee at 10 MeV:
+
+    >>> from darktmm.spectra.model import DarkSector
+    >>> f"{float(gamma_total(DarkSector(m_ap=0.01, eps=1e-4))):.4g}"
+    '2.432e-13'
+    """
     m = model.m_ap if m is None else m
     return gamma_visible(m, model.eps) + gamma_invisible(model, m)
 
 
 def br_invisible(gamma_inv, gamma_vis):
-    """BR_inv = Gamma_inv/(Gamma_inv + Gamma_vis) (accelerator.md 7.4). Equals 1 when Gamma_vis = 0
-    (below 2 m_e the A' has no visible channel, so it is invisible even if stable)."""
+    """BR_inv = Gamma_inv/(Gamma_inv + Gamma_vis) (accelerator.md 7.4), dimensionless; widths in GeV.
+
+    Equals 1 when Gamma_vis = 0 (below 2 m_e the A' has no visible channel, so it is invisible even
+    if stable).
+
+    >>> br_invisible(1.0, 3.0).item(), br_invisible(1e-15, 0.0).item()  # no visible channel: 1
+    (0.25, 1.0)
+    """
     gi = _as_float_array("gamma_inv", gamma_inv)
     gv = _as_float_array("gamma_vis", gamma_vis)
     tot = gi + gv
@@ -405,6 +484,14 @@ def decay_length_m(m, E, gamma_tot):
 
     ``m``, ``E`` (A' energy) and ``gamma_tot`` in GeV. Infinite for Gamma_tot = 0 or m = 0.
     For Gamma_tot = Gamma_ee and m >> m_e: c tau = 0.811 mm (1e-4/eps)^2 (10 MeV/m).
+
+    Check value (accelerator.md 7.1): c tau = 0.811 mm for Gamma_ee at m = 10 MeV, eps = 1e-4, so a
+    10 GeV A' (gamma beta = 1000) flies 0.811 m:
+
+    >>> f"{float(decay_length_m(0.01, 10.0, gamma_ee(0.01, 1e-4))):.3g}"
+    '0.811'
+    >>> float(decay_length_m(0.01, 10.0, 0.0))  # stable
+    inf
     """
     m = _as_float_array("m", m)
     E = _as_float_array("E", E)
@@ -420,6 +507,12 @@ def p_invisible(br_inv, decay_length, L_det_m):
     """P_inv = BR_inv + (1 - BR_inv) exp(-L_det/l) (accelerator.md 7.5); lengths in metres.
 
     The A' counts as invisible if it decays invisibly or decays visibly beyond the detector length.
+
+    >>> import math
+    >>> p_invisible(0.5, 1.0, 1.0).item() == 0.5 + 0.5 * math.exp(-1.0)
+    True
+    >>> p_invisible(0.0, math.inf, 5.0).item()  # never decays inside: invisible
+    1.0
     """
     br = _as_float_array("br_inv", br_inv)
     ell = np.asarray(decay_length, dtype=float)
@@ -433,7 +526,15 @@ def p_invisible(br_inv, decay_length, L_det_m):
 
 @dataclass(frozen=True)
 class InvisibleSummary:
-    """Widths [GeV], BR_inv, lab decay length [m] and P_inv of a model point (accelerator.md 7.4-7.5)."""
+    """Widths [GeV], BR_inv, lab decay length [m] and P_inv of a model point (accelerator.md 7.4-7.5).
+
+    Built by :func:`invisible_summary`:
+
+    >>> from darktmm.spectra.model import DarkSector
+    >>> s = invisible_summary(DarkSector(m_ap=0.01, eps=1e-4), E_ap=10.0, L_det_m=0.811)
+    >>> s.br_inv, f"{s.decay_length_m:.3g}", f"{s.p_inv:.3f}"  # no invisible width: P_inv ~ exp(-1)
+    (0.0, '0.811', '0.368')
+    """
 
     gamma_vis: float | np.ndarray
     gamma_inv: float | np.ndarray
@@ -450,7 +551,16 @@ def _scalar(a):
 
 def invisible_summary(model: DarkSector, E_ap, L_det_m) -> InvisibleSummary:
     """Gamma_vis, Gamma_inv, Gamma_tot, BR_inv, decay length and P_inv for an A' of energy E_ap [GeV]
-    and a detector length L_det_m [m] (accelerator.md 7.4-7.5). ``E_ap`` may be an array."""
+    and a detector length L_det_m [m] (accelerator.md 7.4-7.5). ``E_ap`` may be an array.
+
+    With a dark TMM of 1e-5 mu_B the invisible width is half the visible one at 10 MeV and eps = 1e-4
+    (the dominance moment of :func:`tmm_dominance_moment` is 1.45e-5 mu_B):
+
+    >>> from darktmm.spectra.model import DarkSector, moment_from_lambdas
+    >>> ds = DarkSector(m_ap=0.01, eps=1e-4, mu_D_muB=moment_from_lambdas(0, 0, 1e-5))
+    >>> round(invisible_summary(ds, 50.0, 5.0).br_inv, 4)
+    0.3237
+    """
     check_range("L_det_m", L_det_m, 0.0, None, unit="m")
     gv = gamma_visible(model.m_ap, model.eps)
     gi = gamma_invisible(model)

@@ -12,6 +12,7 @@ from darktmm.spectra.constants import GEV2_TO_FB
 from darktmm.spectra.monophoton import sigma_window
 
 POINT_KEYS = {"m_ap_GeV", "limit", "expected", "br_inv", "p_inv"}
+BAND_POINT_KEYS = POINT_KEYS | {"expected_m2", "expected_m1", "expected_p1", "expected_p2"}
 
 
 def _run(capsys, argv):
@@ -43,7 +44,7 @@ def test_spectrum_babar_json_and_root(tmp_path, capsys):
     assert h.values().sum() == pytest.approx(r3["sigma_acc_fb"], rel=3e-3)
     assert np.all(h.errors() >= 0)
     assert f["3S/MX2_folded"].member("fXaxis").member("fTitle") == "M_{X}^{2} [GeV^{2}]"
-    info = json.loads(bytes(f["runinfo"]["json"].array()[0]).decode())
+    info = json.loads(str(f["runinfo_json"]))
     assert info["command"] == "spectrum babar" and info["seed"] == 1
     # real ROOT reads the same file (must not skip in CI)
     ROOT = pytest.importorskip("ROOT") if not os.environ.get("CI") else __import__("ROOT")
@@ -89,7 +90,11 @@ def test_spectrum_na64_json_and_root(tmp_path, capsys):
     )
     assert rc == 0 and (tmp_path / "n.png").stat().st_size > 1000
     s = json.loads(o)
-    assert s["experiment"] == "na64" and s["efficiency"] == 0.6 and s["n_eot"] == 9.37e11
+    assert (
+        s["experiment"] == "na64"
+        and s["efficiency"] == pytest.approx(0.4047 * 0.1**-0.0307, rel=1e-3)
+        and s["n_eot"] == 9.37e11
+    )
     y = s["yield_per_eot"]
     assert y["E_ap_gt_cut_true_vegas"] == pytest.approx(
         y["E_ap_gt_cut_true_quad"], abs=4 * y["E_ap_gt_cut_true_vegas_err"]
@@ -136,8 +141,8 @@ def test_limit_na64_json_and_pyroot(tmp_path, capsys):
             "na64",
             "--masses",
             "1,10,100MeV",
-            "--eps-mu",
-            "1e-9",
+            "--mu-d",
+            "1e-9muB",
             "--out",
             str(out),
             "--json",
@@ -148,7 +153,10 @@ def test_limit_na64_json_and_pyroot(tmp_path, capsys):
     assert rc == 0
     s = json.loads(o)
     assert s["experiment"] == "na64" and s["quantity"] == "eps" and s["model"]["mu_D_muB"] == 1e-9
-    assert [set(p) for p in s["points"]] == [POINT_KEYS] * 3
+    assert [set(p) for p in s["points"]] == [BAND_POINT_KEYS] * 3
+    for p in s["points"][:2]:  # the counting band, ordered from low to high
+        band = [p[k] for k in ("expected_m2", "expected_m1", "expected", "expected_p1", "expected_p2")]
+        assert band == sorted(band) and band[-1] > band[0]
     p1, p10, p100 = s["points"]
     assert p1["br_inv"] == 1.0 and p1["limit"] > 0
     assert p10["limit"] is not None and p10["p_inv"] > 0.9  # escape of a long-lived A'
@@ -175,7 +183,7 @@ def test_limit_na64_json_and_pyroot(tmp_path, capsys):
         ["limit", "na64", "--masses", "10MeV", "--gamma-dark", "-1MeV"],  # negative width
         ["spectrum", "babar", "--m-ap", "1GeV", "--eps", "2"],  # eps > 1
         ["spectrum", "na64", "--m-ap", "10MeV", "--eps", "1.5"],
-        ["limit", "babar", "--masses", "1GeV", "--eps-mu", "-1"],
+        ["limit", "babar", "--masses", "1GeV", "--mu-d=-1muB"],
         ["spectrum", "babar", "--m-ap", "1GeV", "--resonance", "5S"],
     ],
 )

@@ -19,8 +19,8 @@ def test_spectrum_json_and_root(tmp_path, capsys, data_dir):
             "borexino",
             "--m-ap",
             "0.5MeV",
-            "--eps-mu",
-            "1e-11",
+            "--eps-mu-eff",
+            "1e-11muB",
             "--out",
             str(out),
             "--json",
@@ -74,7 +74,10 @@ def test_limit_json_schema_and_tree(tmp_path, capsys, data_dir):
     assert rc == 0
     s = json.loads(capsys.readouterr().out)
     assert s["experiment"] == "borexino" and s["quantity"] == "eps_mu_eff"
-    assert [set(p) for p in s["points"]] == [{"m_ap_GeV", "limit", "expected"}] * 2
+    band = ["expected_m2", "expected_m1", "expected", "expected_p1", "expected_p2"]
+    assert [set(p) for p in s["points"]] == [{"m_ap_GeV", "limit", *band}] * 2
+    for p in s["points"]:  # the Asimov band, ordered from low to high
+        assert [p[k] for k in band] == sorted(p[k] for k in band)
     assert s["points"][0]["limit"] == pytest.approx(3.3e-11, rel=0.05)
     assert s["points"][1]["limit"] > 100 * s["points"][0]["limit"]
     t = uproot.open(out)["limits"]

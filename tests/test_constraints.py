@@ -465,11 +465,12 @@ def test_real_modules_bm1_card_shows_the_hierarchy():
     import tomllib
 
     exps = _real_experiments()
-    card = tomllib.loads((EXAMPLES / "bm1.toml").read_text())
-    from darktmm.simulate.constraints_cli import cap_from_card, gamma_dark_function
+    from darktmm.simulate import cards, modelcard
+    from darktmm.simulate.commands.constraints import SCHEMA
 
-    cap = cap_from_card(card)
-    gfun, _ = gamma_dark_function(card, None, cap.model.g_D)
+    cfg = cards.resolve(SCHEMA, tomllib.loads((EXAMPLES / "bm1.toml").read_text()), tables=modelcard.TABLES)
+    cap = modelcard.cap_from_card(cfg)
+    gfun, _ = modelcard.gamma_dark_function(cfg, cap.model.g_D)
     masses = [1e-3, 0.01, 0.1, 1.0, 5.0]
     bx = C.borexino_bounds(masses, cap.matrix_mass_muB / cap.mu_D_max_muB, method="rates")
     pts, _ = C.hierarchy(masses, cap, experiments=exps, gamma_dark=gfun, borexino=bx)

@@ -337,3 +337,62 @@ def test_default_annihilation_yield_near_dip():
     dl = float(db.positron_track_length(float(db.annihilation_resonance_energy(0.24)), 100.0))
     assert n == pytest.approx(PB.electrons_per_cm3 * dl * db.ANNIHILATION_COEFF * GEV2_TO_CM2, rel=1e-12)
     assert 5e-5 < n < 5e-4  # same order as the reference's 1.5e-4 estimate
+
+
+# --- annihilation on bound electrons --------------------------------------------------------------------
+def test_compton_profile_normalisation_and_width():
+    from scipy import integrate as si
+
+    assert sum(s.n_e for s in db.PB_SHELLS) == 82
+    # Slater K shell of Pb: Z_eff = 82 - 0.30, p0 = Z_eff alpha m_e
+    assert db.PB_SHELLS[0].p0_GeV == pytest.approx(81.7 / 137.035999 * M_E, rel=1e-6)
+    lim = 0.05
+    norm, _ = si.quad(db.compton_profile, -lim, lim, points=[0.0], limit=400, epsabs=0, epsrel=1e-11)
+    tail = 2 * sum(
+        s.n_e
+        / 82
+        * si.quad(lambda q, p=s.p0_GeV: 8 / (3 * math.pi * p) * (1 + (q / p) ** 2) ** -3, lim, np.inf)[0]
+        for s in db.PB_SHELLS
+    )
+    assert norm + tail == pytest.approx(1.0, rel=1e-9)
+    # <p_z^2> of the 1s shape is p0^2/3 (hydrogenic <p^2> = p0^2, isotropic)
+    one = (db.Shell("x", 1, 10.0, 1.0, 0.0),)
+    p0 = one[0].p0_GeV
+
+    def f(t):  # q = p0 tan t
+        q = p0 * math.tan(t)
+        return q * q * float(db.compton_profile(q, one)) * p0 / math.cos(t) ** 2
+
+    m2, _ = si.quad(f, -math.pi / 2, math.pi / 2, epsabs=0, epsrel=1e-11)
+    assert m2 == pytest.approx(p0**2 / 3, rel=1e-8)
+
+
+def test_bound_annihilation_reduces_to_electrons_at_rest():
+    # a (fictitious) atom whose electrons have p0 -> 0 and no binding: the at-rest resonance of annihilation_yield
+    still = (db.Shell("still", 82, 1e-4, 1.0, 0.0),)
+    for m in (0.235, 0.27):
+        a = db.annihilation_yield(m, 100.0, 50.0)
+        b = db.annihilation_yield_bound(m, 100.0, 50.0, shells=still)
+        assert b == pytest.approx(a, rel=2e-4)
+    assert db.annihilation_yield_bound(0.215, 100.0, 50.0, shells=still) < 1e-20 * a
+    # the interpolated track length agrees with the Mellin inversion
+    E = np.array([45.0, 61.0, 88.0])
+    np.testing.assert_allclose(
+        db.positron_track_length_interp(E, 100.0), db.positron_track_length(E, 100.0), rtol=1e-4
+    )
+
+
+def test_bound_annihilation_widens_the_window_and_keeps_its_mass_integral():
+    # Pb electrons: yield below the at-rest threshold sqrt(2 m_e 50 GeV) = 0.226 GeV and above sqrt(2 m_e E0)
+    assert db.annihilation_yield_bound(0.21, 100.0, 50.0) > 1e-5
+    assert db.annihilation_yield_bound(0.33, 100.0, 50.0) > 1e-7
+    assert db.annihilation_yield(0.21, 100.0, 50.0) == 0.0 == db.annihilation_yield(0.33, 100.0, 50.0)
+    # the mass integral is nearly conserved: int dm over E_R(p_z) changes by the factor sqrt(1 - p_z/m_e) whose
+    # average over the profile is 1 - O(<p_z^2>/m_e^2) (~ -1 %), and binding shifts it by ~ +B/2m_e
+    ms = np.linspace(0.12, 0.45, 661)
+    rest = np.array([db.annihilation_yield(m, 100.0, 50.0) for m in ms])
+    bound = np.array([db.annihilation_yield_bound(m, 100.0, 50.0) for m in ms])
+    r = np.trapezoid(bound, ms) / np.trapezoid(rest, ms)
+    assert abs(r - 1) < 0.03
+    # and the peak is lower
+    assert bound.max() < 0.9 * rest.max()

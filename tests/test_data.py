@@ -64,7 +64,7 @@ def test_regression_mistyped_data_dir_fell_back_silently(tmp_path, capsys):
     with pytest.raises(datamod.DataError, match="not a directory"):
         borexino.production_profiles(missing)
     out = tmp_path / "s.root"
-    argv = ["spectrum", "borexino", "--m-ap", "0.5MeV", "--eps-mu", "1e-11"]
+    argv = ["spectrum", "borexino", "--m-ap", "0.5MeV", "--eps-mu-eff", "1e-11muB"]
     rc = main(argv + ["--data-dir", str(missing), "--out", str(out)])
     _, err = capsys.readouterr()
     assert rc == 2 and err.count("\n") == 1 and f"--data-dir {missing} is not a directory" in err

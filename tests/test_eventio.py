@@ -3,7 +3,6 @@ CERN ROOT (PyROOT; must not skip in CI) and by pyhepmc."""
 
 from __future__ import annotations
 
-import json
 import os
 import typing
 
@@ -14,8 +13,9 @@ import uproot
 
 from darktmm.simulate import cards, eventio, hepmc, rootio, sampler
 from darktmm.simulate import events as ev
+from darktmm.simulate.commands import generate as gen
 
-CARD = cards.to_toml(cards.resolve({"process": "na64", "events": 3000, "seed": 5}))
+CARD = cards.to_toml(gen.SCHEMA, gen.resolve({"process": "na64", "events": 3000, "seed": 5}))
 
 
 def _root_module():
@@ -66,19 +66,29 @@ def test_tree_layout_units_and_compression(na64_file):
     assert np.array_equal(t["event"].array(library="np"), np.arange(1, 3001))
 
 
-def _text(branch):
-    return np.asarray(branch.array()[0], dtype=np.uint8).tobytes().decode()
-
-
 def test_runinfo_holds_the_summary_and_the_card(na64_file):
     path, summary, _, _ = na64_file
     r = uproot.open(path)["runinfo"]
     for k in ("sigma", "sigma_err", "trials", "accepted", "w_max", "seed", "efficiency", "events_written"):
         assert r[k].array(library="np")[0] == pytest.approx(summary[k], rel=1e-12), k
-    info = json.loads(_text(r["json"]))
+    info, card = rootio.read_runinfo(path)
     assert info["command"] == "test" and info["mode"] == "unweighted" and "uproot" in info
     assert info["fraction_above_wmax"] == summary["fraction_above_wmax"]
-    assert _text(r["card"]) == CARD
+    assert card == CARD
+
+
+def test_regression_runinfo_text_was_bytes_and_branches_had_no_units(na64_file):
+    """The run card and JSON were uint8 arrays (one number per byte), the seed a float, and the
+    runinfo branches had no titles: now strings, int64 for whole numbers, and a unit per branch."""
+    path, summary, _, _ = na64_file
+    f = uproot.open(path)
+    assert f["runinfo_card"].__class__.__name__ == "str" or isinstance(f["runinfo_card"], str)
+    r = f["runinfo"]
+    assert r["seed"].typename == "int64_t" and r["trials"].typename == "int64_t"
+    assert r["sigma"].typename == "double"
+    for b in r.branches:
+        assert "[" in b.title and b.title.endswith("]"), b.name
+    assert "json" not in r.keys() and "card" not in r.keys()
 
 
 def test_histograms_sum_the_weights(na64_file, borexino_file):
@@ -162,7 +172,7 @@ def test_real_root_reads_the_file(na64_file):
     assert r.sigma_err == pytest.approx(summary["sigma_err"], rel=1e-12)
     assert r.trials == summary["trials"] and r.accepted == summary["accepted"]
     assert r.w_max == pytest.approx(summary["w_max"], rel=1e-12) and r.seed == 5
-    assert bytes(list(r.card)).decode() == CARD
+    assert str(f.Get("runinfo_card")) == CARD
     f.Close()
 
 

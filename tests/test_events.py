@@ -218,7 +218,11 @@ def test_na64_recoil_and_ecal(samples):
     # production vertex at the emission depth (Pb X0 = 5.61 mm)
     assert np.allclose(ak.to_numpy(P[:, 0].z), ak.to_numpy(arr.t_X0) * 5.612, rtol=2e-3)
     # ECAL smearing: (E_ecal - E_true)/sigma ~ N(0, 1), E_true = E0 - E_miss_true x escapes
-    e_true = p.E0 - ak.to_numpy(arr.E_miss_true) * ak.to_numpy(arr.escapes)
+    e_true = p.E0 - ak.to_numpy(arr.E_miss_true)
+    # the true missing energy is the A' energy when it escapes, and 0 when it decays visibly inside
+    esc = ak.to_numpy(arr.escapes) == 1
+    assert np.allclose(ak.to_numpy(arr.E_miss_true)[esc], ak.to_numpy(arr.E_ap)[esc])
+    assert np.all(ak.to_numpy(arr.E_miss_true)[~esc] == 0)
     a, b = na64.RESPONSE.stochastic, na64.RESPONSE.constant
     sig = np.sqrt(a * a * e_true + (b * e_true) ** 2)  # sigma_E/E = a/sqrt(E) (+) b
     z = (ak.to_numpy(arr.E_ecal) - e_true) / sig

@@ -11,12 +11,11 @@ import time
 from pathlib import Path
 
 import awkward as ak
-import numpy as np
 import pytest
 import uproot
 
 from darktmm.simulate.cli import main
-from darktmm.simulate.runs import progress_bar
+from darktmm.simulate.common import progress_bar
 
 ROOT_DIR = Path(__file__).resolve().parents[1]
 
@@ -30,7 +29,7 @@ def _run(argv, capsys):
 def test_json_summary_and_root_file(tmp_path, capsys):
     out = tmp_path / "bx.root"
     argv = ["generate", "borexino", "--events", "3000", "--unweighted", "--seed", "4", "--out", str(out)]
-    argv += ["--component", "pp", "--kind", "tmm", "--m-ap", "0.5MeV", "--eps-mu", "2e-11", "--json"]
+    argv += ["--component", "pp", "--kind", "tmm", "--m-ap", "0.5MeV", "--eps-mu-eff", "2e-11muB", "--json"]
     rc, stdout, stderr = _run(argv, capsys)
     assert rc == 0 and stderr == ""  # no progress bar under --json
     s = json.loads(stdout)
@@ -42,8 +41,8 @@ def test_json_summary_and_root_file(tmp_path, capsys):
     assert f["events"].num_entries == 3000
     r = f["runinfo"]
     assert r["sigma"].array(library="np")[0] == pytest.approx(s["sigma"], rel=1e-12)
-    card = np.asarray(r["card"].array()[0], dtype=np.uint8).tobytes().decode()
-    assert 'component = "pp"' in card and "m_ap = 0.0005" in card and "seed = 4" in card
+    card = str(uproot.open(out)["runinfo_card"])
+    assert 'component = "pp"' in card and 'm_ap = "0.0005 GeV"' in card and "seed = 4" in card
     assert "train_neval = 20000" in card  # the process default is written out: the card is complete
 
 
@@ -52,7 +51,7 @@ def test_a_run_repeats_from_its_stored_card(tmp_path, capsys):
     argv = ["generate", "na64", "--events", "2000", "--seed", "8", "--out", str(first), "--m-ap", "20MeV"]
     argv += ["--eps", "2e-4", "--block", "1024", "--chunk", "700", "--json"]
     assert _run(argv, capsys)[0] == 0
-    card = np.asarray(uproot.open(first)["runinfo"]["card"].array()[0], dtype=np.uint8).tobytes().decode()
+    card = str(uproot.open(first)["runinfo_card"])
     cfile = tmp_path / "stored.toml"
     cfile.write_text(card)
     second = tmp_path / "b.root"
@@ -101,7 +100,7 @@ def test_table_output_and_plot(tmp_path, capsys):
         (["generate", "lhc", "--events", "10"], "lhc"),
         (["generate", "borexino", "--events", "10", "--out", "/nonexistent/dir/x.root"], "does not exist"),
         (["generate", "borexino", "--events", "10", "--out", "x.txt"], ".root or .hepmc3"),
-        (["generate", "babar", "--events", "10", "--component", "pp"], "applies to borexino"),
+        (["generate", "babar", "--events", "10", "--component", "pp"], "it is an option of borexino"),
         (["generate", "babar", "--events", "10", "--eps", "3"], "eps"),
         (["generate", "babar", "--events", "10", "--isr"], "M_X"),
         (["generate", "borexino", "--events", "10", "--compression", "zlib"], "compression"),

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 
 from darktmm.detectors import babar as bb
 from darktmm.detectors import na64
@@ -32,6 +33,11 @@ def test_inputs_and_n90():
     assert d.n_eot == 9.37e11 and d.n_obs == 0 and d.E0 == 100.0 and d.E_cut == 50.0
     assert d.n90 == pytest.approx(math.log(10.0), rel=1e-12)
     assert na64.SIGNAL_EFFICIENCY == 0.6 and na64.L_DET_M == 5.5
+    # s_up: ln 10 without systematics; with a 10 % (+) 2 % Gaussian normalisation the closed form
+    # (1 - sqrt(1 - 2 s^2 L))/s^2 of E[exp(-k s)] = 0.1
+    sig2 = 0.1**2 + 0.02**2
+    assert d.s_up(False) == pytest.approx(math.log(10.0), rel=1e-10)
+    assert d.s_up(True) == pytest.approx((1 - math.sqrt(1 - 2 * sig2 * math.log(10.0))) / sig2, rel=1e-6)
 
 
 @pytest.mark.parametrize("m", [0.005, 0.1])
@@ -64,7 +70,7 @@ def test_invisible_limit_is_the_closed_form_of_the_yield():
     # BR_inv = 1 (a dominant dark width): eps = sqrt(N90/(N_EOT Y1 eps_sig)), Y1 from the independent quad
     for m in (0.002, 0.05):
         sharp = na64.ECALResponse(stochastic=1e-7, constant=1e-7)
-        lim = na64.eps_max(m, gamma_dark=1.0, response=sharp)
+        lim = na64.eps_max(m, gamma_dark=1.0, response=sharp, efficiency=0.6, systematics=False)
         y = lim.extra["Y1_brem_per_eot"]
         ref = math.sqrt(2.3026 / (9.37e11 * na64.quad_yield(m) * 0.6))
         assert lim.applicable and lim.br_inv > 1 - 1e-9
@@ -80,7 +86,8 @@ def test_invisible_limit_is_the_closed_form_of_the_yield():
 
 def test_limit_shape_falls_at_low_mass_and_rises_at_high_mass():
     ms = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
-    eps = np.array([na64.eps_max(m, gamma_dark=10.0).eps for m in ms])
+    kw = dict(gamma_dark=10.0, efficiency=0.6, annihilation=False, systematics=False)
+    eps = np.array([na64.eps_max(m, **kw).eps for m in ms])
     assert np.all(np.diff(eps) > 0)
     # yield ~ 1/m^2 for m >> m_e: eps ~ m (log corrections and K(m) make it a little steeper at high mass)
     slope = np.diff(np.log(eps)) / np.diff(np.log(ms))
@@ -115,8 +122,8 @@ def test_long_lived_escape_band_and_prompt_visible_points():
 
 
 def test_resonant_annihilation_dip():
-    with_ann = na64.eps_max(0.25, gamma_dark=10.0, annihilation=True)
-    without = na64.eps_max(0.25, gamma_dark=10.0)
+    with_ann = na64.eps_max(0.25, gamma_dark=10.0, annihilation=True, bound_electrons=False)
+    without = na64.eps_max(0.25, gamma_dark=10.0, annihilation=False)
     assert with_ann.extra["Y1_annihilation_per_eot"] > 0
     assert with_ann.eps < 0.5 * without.eps
     # closed form: the yields add, eps ~ (Y_brem + Y_ann)^(-1/2)
@@ -124,7 +131,7 @@ def test_resonant_annihilation_dip():
     assert with_ann.eps == pytest.approx(without.eps * math.sqrt(y1 / (y1 + ya)), rel=1e-9)
     # outside 0.226 < m < 0.32 GeV nothing changes (E_R = m^2/2m_e must lie in the signal box)
     for m in (0.1, 0.4):
-        a = na64.eps_max(m, gamma_dark=10.0, annihilation=True)
+        a = na64.eps_max(m, gamma_dark=10.0, annihilation=True, bound_electrons=False)
         assert a.extra["Y1_annihilation_per_eot"] == 0.0
     assert math.sqrt(2 * M_E * 50.0) == pytest.approx(0.226, abs=0.001)
 
@@ -155,4 +162,102 @@ def test_spectra_yields_and_histograms():
     assert sp.hists["x"][1].sum() == pytest.approx(sp.yield_signal, rel=0.01)
     assert sp.hists["E_miss_true"][1].sum() == pytest.approx(sp.yield_generated, rel=0.01)
     d = na64.describe()
-    assert d["signal_efficiency"] == 0.6 and "2307.02404" in d["citation"]
+    assert "0.4047" in d["signal_efficiency"]["formula"] and "2307.02404" in d["citation"]
+    assert na64.describe(0.6)["signal_efficiency"] == 0.6
+
+
+# --- the published curve, the effective efficiency, the closure and the expected band ------------------------
+def test_published_curve_file(data_dir):
+    c = na64.load_curve(data_dir)
+    raw = np.loadtxt(na64.datamod.path(na64.DATA_FILE, data_dir), delimiter=",")
+    assert raw.shape == (124, 2) and len(c.masses) == 124
+    assert np.all(np.diff(c.masses) > 0)  # sorted (two digitised pairs are swapped in the file)
+    np.testing.assert_array_equal(np.sort(raw[:, 0]), c.masses)
+    # at a node, and log-log between nodes
+    i = 40
+    assert c(c.masses[i]) == pytest.approx(c.eps[i], rel=1e-12)
+    mid = math.sqrt(c.masses[i] * c.masses[i + 1])
+    assert c(mid) == pytest.approx(math.sqrt(c.eps[i] * c.eps[i + 1]), rel=1e-12)
+    assert c(1e-4) == math.inf and c(2.0) == math.inf
+    # the curve's own statements: the dip of the annihilation near 0.24 GeV, eps ~ 1e-4 below the smooth trend
+    assert c(0.2373) < 0.5 * c(0.2) and c(0.2373) < 0.5 * c(0.35)
+    assert "2307.02404" in c.citation
+
+
+def test_effective_efficiency_model():
+    e = na64.EFFICIENCY
+    ms = np.array([1e-3, 1e-2, 0.1, 1.0])
+    # the documented closed form and its documented values
+    np.testing.assert_allclose(e(ms), 0.4047 * (ms / 0.1) ** -0.0307, rtol=1e-12)
+    np.testing.assert_allclose(e(ms), [0.466, 0.434, 0.405, 0.377], atol=6e-4)
+    assert np.all((e(np.geomspace(1e-3, 1.0, 50)) > 0.3) & (e(np.geomspace(1e-3, 1.0, 50)) < 0.6))
+    lim = na64.eps_max(0.02, gamma_dark=10.0)
+    assert lim.extra["efficiency"] == pytest.approx(float(e(0.02)), rel=1e-12)
+    assert (
+        lim.extra["efficiency_model"]["eff_ref"] == 0.4047
+        and "m/0.1 GeV" in lim.extra["efficiency_model"]["formula"]
+    )
+    pts, info = na64.limit([0.01, 0.1], gamma_dark=10.0)
+    assert info["efficiency"]["slope"] == 0.0307
+    assert info["efficiency_per_mass"] == pytest.approx([float(e(0.01)), float(e(0.1))], rel=1e-12)
+    d = na64.describe()
+    assert d["signal_efficiency_at_masses"]["0.001"] == pytest.approx(float(e(1e-3)), rel=1e-12)
+    # a flat number and a callable still override it
+    assert (
+        na64.eps_max(0.02, gamma_dark=10.0, efficiency=0.5).extra["efficiency_model"]["formula"] == "flat 0.5"
+    )
+
+
+#: 15 masses across 1 MeV - 1 GeV, 5 of them in the annihilation dip (flat bottom 0.23-0.28 GeV)
+CLOSURE_MASSES = [
+    0.00106,
+    0.002,
+    0.005,
+    0.01,
+    0.03,
+    0.1,
+    0.15,
+    0.2373,
+    0.2471,
+    0.2514,
+    0.2629,
+    0.2722,
+    0.35,
+    0.5,
+    1.0,
+]
+
+
+@pytest.mark.slow
+def test_closure_published_curve(data_dir):
+    # default recast (efficiency calibrated, annihilation on bound electrons, systematics) with BR_inv = 1
+    # returns NA64's own curve within 10 % in eps (the residuals are listed in EffectiveEfficiency's docstring)
+    c = na64.load_curve(data_dir)
+    r = np.array([na64.eps_max(m, gamma_dark=10.0).eps / c(m) for m in CLOSURE_MASSES])
+    assert np.all(np.abs(r - 1) < 0.10), dict(zip(CLOSURE_MASSES, np.round(r, 3)))
+    # without the annihilation the dip is missed by a factor > 2 in eps
+    assert na64.eps_max(0.2373, gamma_dark=10.0, annihilation=False).eps > 2.2 * c(0.2373)
+    # on the steep edges of the dip (|d ln eps/d ln m| ~ 10) the curves agree within 10 % in eps up to a
+    # mass offset of at most 2 % (digitisation / NA64's mass grid)
+    for m in (0.21, 0.215, 0.22, 0.285, 0.29, 0.295, 0.30, 0.305):
+        e = na64.eps_max(m, gamma_dark=10.0).eps
+        best = min(abs(math.log(e / c(m * (1 + d)))) for d in np.linspace(-0.02, 0.02, 81))
+        assert best < math.log(1.1), m
+
+
+def test_expected_band():
+    # b = 0.53: n quantiles 0, 0, 0, 1, 2 -> m2 = m1 = median = observed (degenerate), p1, p2 from n = 1, 2
+    lim = na64.eps_max(0.01, gamma_dark=10.0)
+    ex = lim.extra
+    assert ex["n_obs_quantiles"] == {"m2": 0, "m1": 0, "median": 0, "p1": 1, "p2": 2}
+    assert ex["expected_m2"] == ex["expected_m1"] == ex["expected"] == lim.eps
+    assert ex["expected_m2"] <= ex["expected_m1"] <= ex["expected"] < ex["expected_p1"] < ex["expected_p2"]
+    # BR_inv = 1: eps scales as sqrt(s_up); n = 1 CLs closed form e^-s (1 + s + b)/(1 + b) = 0.1 without
+    # systematics
+    b = 0.53
+    s1 = brentq(lambda s: math.exp(-s) * (1 + s + b) / (1 + b) - 0.1, 0.1, 20)
+    lim0 = na64.eps_max(0.01, gamma_dark=10.0, systematics=False)
+    assert lim0.extra["expected_p1"] == pytest.approx(lim0.eps * math.sqrt(s1 / math.log(10.0)), rel=1e-6)
+    # a long-lived visible A' (pure kinetic mixing at 10 MeV): the band is recast through P_inv(eps) too
+    ll = na64.eps_max(0.01)
+    assert ll.eps < ll.extra["expected_p1"] < ll.extra["expected_p2"] < ll.eps_upper

@@ -44,13 +44,14 @@ def test_default_path_imports_no_dask():
     code = textwrap.dedent(
         """
         import argparse, sys, tempfile, pathlib
-        from darktmm.simulate import cards, scale, shards, cli, sampler, eventio
+        from darktmm.simulate import scale, shards, cli, sampler, eventio
+        from darktmm.simulate.commands import generate as gen
         ex = scale.make_executor()
         assert scale.map_points(scale._square_point, [1.0, 2.0], {"offset": 0.5}, executor=ex) == [1.5, 4.5]
         p = argparse.ArgumentParser()
         scale.add_scale_arguments(p)
         assert scale.executor_from_args(p.parse_args([])).kind == "serial"
-        cfg = cards.resolve({"process": "borexino", "events": 2000, "block": 512, "pilot": 1024,
+        cfg = gen.resolve({"process": "borexino", "events": 2000, "block": 512, "pilot": 1024,
                              "train_nitn": 2, "borexino": {"component": "pep"}})
         man = shards.generate(cfg, pathlib.Path(tempfile.mkdtemp()) / "ev.root", shards=2, executor=ex)
         assert man["complete"]

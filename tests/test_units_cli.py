@@ -13,7 +13,7 @@ from darktmm.spectra.validate import ParameterError
 
 
 @pytest.mark.parametrize(
-    "text,gev", [("0.5MeV", 5e-4), ("10keV", 1e-5), ("3 eV", 3e-9), ("2GeV", 2.0), ("1e-3", 1e-3)]
+    "text,gev", [("0.5MeV", 5e-4), ("10keV", 1e-5), ("3 eV", 3e-9), ("2GeV", 2.0), ("0", 0.0)]
 )
 def test_parse_energy(text, gev):
     assert parse_energy(text) == pytest.approx(gev, rel=1e-12)
@@ -26,7 +26,7 @@ def test_mass_range_is_log_spaced_and_inclusive():
     assert np.allclose(np.diff(np.log(m)), np.log(1e5) / 29)
 
 
-@pytest.mark.parametrize("bad", ["abc", "1furlong", "1:2MeV", "0:1:3MeV", "1:2:xMeV"])
+@pytest.mark.parametrize("bad", ["abc", "1furlong", "1:2MeV", "0:1:3MeV", "1:2:xMeV", "1e-3", "1:100:5"])
 def test_bad_ranges_raise(bad):
     with pytest.raises(ParameterError):
         parse_mass_range(bad) if ":" in bad else parse_energy(bad)
@@ -35,7 +35,7 @@ def test_bad_ranges_raise(bad):
 @pytest.mark.parametrize(
     "argv,needle",
     [
-        (["spectrum", "atlas"], "unknown experiment"),
+        (["spectrum", "atlas"], "invalid choice: 'atlas'"),
         (["spectrum", "borexino", "--m-ap", "-1MeV"], "--m-ap"),
         (["limit", "borexino", "--masses", "-1:2:3MeV"], "masses"),
         (["spectrum", "borexino", "--m-ap", "1parsec"], "unknown unit"),
@@ -54,7 +54,9 @@ def test_bad_ranges_raise(bad):
         ),
         (["spectrum", "borexino", "--out", "/nonexistent/dir/x.root"], "does not exist"),
         (["frobnicate"], "invalid choice"),
-        (["spectrum", "borexino", "--eps", "1.5"], "--eps = 1.5 is outside the allowed range [0, 1]"),
+        (["spectrum", "babar", "--eps", "1.5"], "--eps = 1.5 is outside the allowed range [0, 1]"),
+        (["spectrum", "borexino", "--m-ap", "0.5"], "needs a unit"),
+        (["limit", "borexino", "--masses", "1:100:5"], "needs a unit"),
     ],
 )
 def test_bad_input_one_line_exit_2(argv, needle, capsys):

@@ -102,3 +102,56 @@ def test_rate_fallback_photon_limit_at_019_MeV():
     p = bx.rate_limit(0.0)
     assert p.limit == pytest.approx(3.2e-11, rel=0.05)
     assert p.method == "rates"
+
+
+@pytest.fixture(scope="module")
+def photon_tmm(setup):
+    d, profs, sm, rates = setup
+    return bx.tmm_spectra(0.0, d.edges, profiles=profs, seed=11)
+
+
+def test_photon_band_is_ordered_and_mc_errors_barely_move_it(setup, photon_tmm):
+    d, profs, sm, rates = setup
+    p = bx.spectral_limit_from_templates(d, sm, rates, photon_tmm, 0.0, "ssm")
+    q = bx.spectral_limit_from_templates(d, sm, rates, photon_tmm, 0.0, "ssm", mc_errors=False)
+    band = p.band.as_tuple()
+    assert 0 < band[0] < band[1] < band[2] < band[3] < band[4]
+    assert band[2] == p.expected
+    # VEGAS errors of <= 1e-3 per bin against Poisson errors of ~5 %: a 1e-3 effect at most
+    assert p.limit == pytest.approx(q.limit, rel=1e-3)
+    assert p.expected == pytest.approx(q.expected, rel=1e-3)
+    assert p.extra["method_cl"] == "profile" and p.extra["mc_errors"]
+
+
+def test_photon_cls_median_equals_the_profile_median(setup, photon_tmm):
+    # asymptotically both medians solve sqrt(q_A) = k_0: 1.6449 (CLs = 0.1) and sqrt(2.71) = 1.6462;
+    # mu ~ sqrt(theta) and sigma_A is nearly constant near the median, so mu_cls/mu_profile
+    # ~ sqrt(1.6449/1.6462)
+    d, profs, sm, rates = setup
+    p = bx.spectral_limit_from_templates(d, sm, rates, photon_tmm, 0.0, "ssm")
+    c = bx.spectral_limit_from_templates(d, sm, rates, photon_tmm, 0.0, "ssm", method_cl="cls")
+    assert c.method_cl == "cls"
+    assert c.expected / p.expected == pytest.approx(np.sqrt(1.64485 / np.sqrt(2.71)), rel=2e-3)
+    # s_hat > 0 here, so CLs (which divides by 1 - p_b < 1) is weaker than the profile limit
+    assert c.limit > p.limit
+
+
+def test_systematics_are_recorded_with_their_sources(setup, photon_tmm):
+    d, profs, sm, rates = setup
+    p = bx.spectral_limit_from_templates(d, sm, rates, photon_tmm, 0.0, "ssm", systematics=["exposure"])
+    assert "exposure" in p.extra["nuisances_null"]
+    pri = bx.priors("ssm", systematics=True)
+    assert pri["exposure"]["sigma"] == pytest.approx(0.015 / 3.307, rel=0.01)  # 1308.0443
+    assert all(v["source"] for v in pri.values())
+    # a 0.45 % normalisation uncertainty on a statistics-dominated limit: below 1e-3
+    q = bx.spectral_limit_from_templates(d, sm, rates, photon_tmm, 0.0, "ssm")
+    assert p.limit == pytest.approx(q.limit, rel=1e-3)
+
+
+def test_rate_fallback_band_is_the_gaussian_one():
+    # chi^2 quadratic in s: sigma_A exact, median = sqrt(2.71) sigma in s, so mu_med^2 = sqrt(2.71) sigma
+    p = bx.rate_limit(0.0)
+    b = np.array(p.band.as_tuple())
+    s = (b / bx.MU_REF) ** 2
+    sigma = p.extra["sigma_A_s"]
+    assert s == pytest.approx(np.array([0.5903, 0.9258, 1.6462, 2.6462, 3.6462]) * sigma, rel=1e-3)
