@@ -134,6 +134,33 @@ def command(n, repeat, tmp):
     )
 
 
+#: The issue-9 goal: the whole process, >= 8e5 events/s on one core (100x DarkNews).
+BABAR_COMMAND = "generate babar --events 2e6 --unweighted --m-ap 1GeV --eps 1e-3 --gamma-dark 10keV"
+
+
+def whole_process(repeat, tmp):
+    """The BaBar command of issue 9 as a whole process (interpreter start included), with where the
+    time goes: interpreter + CLI start, the command's phases, and the rest."""
+    path = os.path.join(tmp, "ev.root")
+    argv = [sys.executable, "-m", "darktmm.simulate.cli", *BABAR_COMMAND.split(), "--out", path, "--json"]
+    walls, phases, n = [], [], 2_000_000
+    for k in range(repeat):
+        t0 = time.perf_counter()
+        out = subprocess.run(argv + ["--seed", str(1 + k)], capture_output=True, text=True, check=True)
+        walls.append(time.perf_counter() - t0)
+        s = json.loads(out.stdout)
+        phases.append({**s["phases_s"], "command": s["timing_s"]})
+        os.unlink(path)
+    t_start = [w - p["command"] for w, p in zip(walls, phases)]
+    print(f"\ndarktmm {BABAR_COMMAND} --out ev.root (median of {repeat}, load {os.getloadavg()[0]:.2f}):")
+    w = statistics.median(walls)
+    print(f"  whole process {w:.2f} s -> {n / w:.3g} events/s (goal 8e5)")
+    print(f"  {'interpreter + CLI start':>26s} {statistics.median(t_start):6.2f} s")
+    for key in phases[0]:
+        if key != "command" and phases[0][key] is not None:
+            print(f"  {key:>26s} {statistics.median(p[key] for p in phases):6.2f} s")
+
+
 def memory(n, tmp):
     from darktmm.simulate.sampler import CHUNK
 
@@ -162,14 +189,19 @@ def main():
     ap.add_argument("--memory-events", type=int, default=10_000_000, help="0 skips the memory test")
     ap.add_argument("--heap", choices=("system", "tuned"), default="system", help=argparse.SUPPRESS)
     ap.add_argument("--only-throughput", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--only-command", action="store_true", help="only the whole-process BaBar command")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        if args.only_command:
+            whole_process(args.repeat, tmp)
+            return
         if args.only_throughput:  # one table in this (fresh) process
             throughput(args.events, args.repeat, tmp, args.heap)
             return
         for heap in ("system", "tuned"):
             throughput_table(args.events, args.repeat, heap)
         command(args.events, args.repeat, tmp)
+        whole_process(args.repeat, tmp)
         if args.memory_events:
             memory(args.memory_events, tmp)
 

@@ -18,7 +18,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import brentq
 
 from darktmm.spectra.integrate import IntegralResult, Vegas
 from darktmm.spectra.model import DarkSector
@@ -164,6 +163,8 @@ def excluded_band(eps0, p_eff, *, eps_max=1.0, per_decade=40) -> Band:
     if not np.any(pos):
         return Band(math.inf, math.inf, 0)
     i = int(np.argmax(pos))
+    from scipy.optimize import brentq  # only a recast needs it: generating events stays light
+
     lo = eps0 if i == 0 else brentq(h, grid[i - 1], grid[i], xtol=1e-14, rtol=1e-12)
     after = np.nonzero(~pos[i:])[0]
     if len(after) == 0:

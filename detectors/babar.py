@@ -539,7 +539,6 @@ class ResonanceSpectra:
     sigma_folded_in_window_fb: float
     events_produced: float
     hists: dict
-    titles: dict
     max_rel_error: float
     neval: int
 
@@ -604,14 +603,6 @@ def spectra(
         )
         hists = {name: (h.edges, h.values * GEV2_TO_FB, h.errors * GEV2_TO_FB) for name, h in hs.items()}
         hists["cos_theta"] = (cos_edges, hc.values * GEV2_TO_FB, hc.errors * GEV2_TO_FB)
-        what = f"{r.name}, m_A' = {m:g} GeV, eps = {eps:g}" + (", ISR" if isr else "")
-        titles = {
-            "cos_theta": f"{what}: photon angle in the acceptance;cos#theta*_{{#gamma}};#sigma [fb per bin]",
-            "E_gamma_true": f"{what}: photon energy (true);E*_{{#gamma}} [GeV];#sigma [fb per bin]",
-            "E_gamma_folded": f"{what}: photon energy (EMC-folded);E*_{{#gamma}} [GeV];#sigma [fb per bin]",
-            "MX2_true": f"{what}: missing mass squared (true);M_{{X}}^{{2}} [GeV^{{2}}];#sigma [fb per bin]",
-            "MX2_folded": f"{what}: missing mass squared (EMC-folded);M_{{X}}^{{2}} [GeV^{{2}}];#sigma [fb per bin]",
-        }
         sig = tot.mean * GEV2_TO_FB
         out[key] = ResonanceSpectra(
             resonance=r,
@@ -622,7 +613,6 @@ def spectra(
             sigma_folded_in_window_fb=float(hists["MX2_folded"][1].sum()),
             events_produced=sig * r.lumi_fb,
             hists=hists,
-            titles=titles,
             max_rel_error=max(worst, hc.max_rel_error(1e-2)),
             neval=tot.neval + hc.neval + k * neval,
         )

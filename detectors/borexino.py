@@ -971,10 +971,8 @@ class SpectrumFit:
 def fit_spectrum(model: DarkSector, *, data_dir=None, rtol=1e-3, seed=1, treatment="ssm") -> SpectrumFit:
     """VEGAS spectra of every solar component for ``model`` (flavour structure and m_A' as given),
     folded with :data:`RESPONSE`, and the binned Poisson fit to the Phase-II data when they are
-    found (section 7: all nuisances profiled, TMM strength free).
-
-    >>> from darktmm.spectra.model import DarkSector
-    >>> f = fit_spectrum(DarkSector.flavour_blind(5e-4, 1.0, 1e-11), data_dir=None, rtol=0.05)  # doctest: +SKIP
+    found (section 7: all nuisances profiled, TMM strength free). A worked example with its
+    checked-in output is ``examples/python_api.py`` (rerun by ``tests/test_examples.py``).
     """
     have = datamod.available(DATA_FILE, data_dir)
     data = load_data(data_dir) if have else None

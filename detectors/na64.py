@@ -632,7 +632,6 @@ class NA64Spectra:
     yield_quad: float  # the same by nested quad
     yield_annihilation: float
     hists: dict
-    titles: dict
     max_rel_error: float
     neval: int
 
@@ -690,13 +689,6 @@ def spectra(
         integ, gen, gen.kinematics, specs, neval=neval, rtol=rtol, max_itn=max_itn
     )
     hists = {name: (h.edges, h.values, h.errors) for name, h in hs.items()}
-    what = f"NA64, m_A' = {m:g} GeV, eps = {eps:g}"
-    titles = {
-        "x": f"{what}: signal box (E_miss,rec > {E_cut:g} GeV);x = E_{{A'}}/E_{{e}};A' per EOT per bin",
-        "E_miss_true": f"{what}: E_miss = E_{{A'}} (true), E_A' > {E_gen:.3g} GeV;E_{{miss}} [GeV];A' per EOT per bin",
-        "E_miss_folded": f"{what}: E_miss after ECAL resolution;E_{{miss}} [GeV];A' per EOT per bin",
-        "log10_theta": f"{what}: A' emission angle, signal box;log_{{10}}(#theta_{{A'}} / rad);A' per EOT per bin",
-    }
     return NA64Spectra(
         m_ap=m,
         eps=eps,
@@ -708,7 +700,6 @@ def spectra(
         yield_quad=y_quad,
         yield_annihilation=y_ann,
         hists=hists,
-        titles=titles,
         max_rel_error=worst,
         neval=r_gen.neval + r_sig.neval + r_cut.neval + k * neval,
     )

@@ -295,14 +295,14 @@ def resolve(schema: Schema, card: dict | None = None, overrides: dict | None = N
     out.update({k: v for k, v in card.items() if k in top})
     for k in list(ov):
         if k in top:
-            out[k] = value(_flag_name(k, top[k]), top[k], ov.pop(k))
+            out[k] = _checked(_flag_name(k, top[k]), top[k], ov.pop(k))
     for t in tables:
         keys = schema.keys_of(t) or {}
         sec = {k: key.get_default(f"{t}.{k}") for k, key in keys.items()}
         sec.update(card.get(t, {}))
         for k in list(ov):
             if k in keys:
-                sec[k] = value(_flag_name(k, keys[k]), keys[k], ov.pop(k))
+                sec[k] = _checked(_flag_name(k, keys[k]), keys[k], ov.pop(k))
         out[t] = sec
     if ov:
         k = next(iter(ov))
@@ -310,6 +310,17 @@ def resolve(schema: Schema, card: dict | None = None, overrides: dict | None = N
         what = f"applies to {', '.join(owners)}" if owners else "is not an option"
         raise ParameterError(f"--{k.replace('_', '-')} {what}, not to {', '.join(tables) or schema.command}")
     return out
+
+
+@dataclass(frozen=True)
+class Given:
+    """A command-line value already validated by :func:`value` while parsing (not checked again)."""
+
+    value: object
+
+
+def _checked(name: str, key: Key, v):
+    return v.value if isinstance(v, Given) else value(name, key, v)
 
 
 def _flag_name(name: str, key: Key) -> str:
@@ -423,8 +434,7 @@ def _converter(flag: str, key: Key):
 
     def conv(text):
         try:
-            value(flag, key, text)  # checked now (cheap things first); converted in resolve()
-            return text
+            return Given(value(flag, key, text))  # checked and converted once, while parsing
         except ParameterError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 

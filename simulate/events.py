@@ -36,7 +36,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from darktmm.detectors import babar, borexino, na64
 from darktmm.spectra import nue
 from darktmm.spectra.constants import GEV2_TO_PB, M_E, MEV
 from darktmm.spectra.kinematics import M_PB208, ap_decay, boost_z, electron_cos_theta, nucleus_recoil
@@ -201,6 +200,7 @@ class NuElectronEvents(EventProcess):
         profile=None,
         response=None,
     ):
+        from darktmm.detectors import borexino
         from darktmm.spectra.model import DarkSector
         from darktmm.spectra.recoil import RecoilProcess
 
@@ -379,6 +379,7 @@ class MonophotonEvents(EventProcess):
         L_det_m: float | None = None,
         model=None,
     ):
+        from darktmm.detectors import babar
         from darktmm.spectra.accel_mc import MonophotonProcess
         from darktmm.spectra.model import DarkSector
 
@@ -387,6 +388,7 @@ class MonophotonEvents(EventProcess):
             raise ParameterError(f"frame = {frame!r} must be 'cm' or 'lab'")
         self.resonance, self.frame, self.isr, self.offshell = key, frame, bool(isr), bool(offshell)
         self.sqrt_s = babar.RESONANCES[key].sqrt_s
+        self.pep2_beta_gamma = babar.PEP2_BETA_GAMMA
         self.model = DarkSector.flavour_blind(m_ap, eps, mu_d, gamma_dark) if model is None else model
         z_window = babar.REGIONS["LowM"].z if z_window is None else z_window
         self.z_window = tuple(float(z) for z in z_window)
@@ -449,7 +451,8 @@ class MonophotonEvents(EventProcess):
         PZ = [pb, -pb, kin["pz_gamma"], kin["pz_ap"], np.asarray(kin["isr_side"]) * e_isr][:k]
         M = (M_E, M_E, 0.0, kin["m_inv"], 0.0)[:k]
         if self.frame == "lab":
-            beta = babar.PEP2_BETA_GAMMA / math.sqrt(1.0 + babar.PEP2_BETA_GAMMA**2)
+            bg = self.pep2_beta_gamma
+            beta = bg / math.sqrt(1.0 + bg * bg)
             for j in range(k):
                 E[j], PZ[j] = boost_z(E[j], PZ[j], beta)
         present = None
@@ -484,7 +487,7 @@ class MonophotonEvents(EventProcess):
             "offshell": self.offshell,
             "mx2_window_GeV2": None if self.mx2_window is None else list(self.mx2_window),
             "frame": self.frame,
-            "pep2_beta_gamma": babar.PEP2_BETA_GAMMA if self.frame == "lab" else 0.0,
+            "pep2_beta_gamma": self.pep2_beta_gamma if self.frame == "lab" else 0.0,
             "br_inv": self.br_inv,
             "gamma_tot_GeV": self.gamma_tot,
             "L_det_m": self.L_det_m,
@@ -534,6 +537,7 @@ class DarkBremEvents(EventProcess):
         ecal_constant: float | None = None,
         model=None,
     ):
+        from darktmm.detectors import na64
         from darktmm.spectra.accel_mc import DarkBremProcess
         from darktmm.spectra.darkbrem import PB
         from darktmm.spectra.model import DarkSector

@@ -297,6 +297,7 @@ def run(args) -> int:
     out, plot = cfg["out"], cfg["plot"]
     fmt = OUT_SUFFIXES.get(Path(out).suffix.lower()) if out else None
     common.check_outputs(out, plot, tuple(OUT_SUFFIXES), force=args.force)
+    t_checked = time.perf_counter()
     from darktmm.simulate import eventio, histograms, sampler
 
     if fmt == "root":
@@ -306,7 +307,9 @@ def run(args) -> int:
         from darktmm.detectors import borexino
 
         profiles = borexino.production_profiles(cfg["data_dir"])
+    t_imported = time.perf_counter()
     process = build_process(cfg, profiles)
+    t_built = time.perf_counter()
     card_out = cards.to_toml(SCHEMA, cfg)
     run_ = sampler.generate(process, cfg["events"], **run_options(cfg))
     if out and cfg["events"] > LARGE_RUN_EVENTS:
@@ -370,6 +373,15 @@ def run(args) -> int:
         "format": fmt,
         "seed": cfg["seed"],
         "timing_s": time.perf_counter() - t0,
+    }
+    tm = summary.get("timing_s", {})
+    result["phases_s"] = {
+        "parse_and_check": t_checked - t0,
+        "imports": t_imported - t_checked,
+        "build_process": t_built - t_imported,
+        "train_vegas": tm.get("train_s"),
+        "pilot": tm.get("pilot_s"),
+        "generate_and_write": tm.get("generate_s"),
     }
     table = (
         f"{process.description}\n"

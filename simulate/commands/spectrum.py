@@ -234,6 +234,24 @@ def _precision_note(summary: dict, rtol: float) -> None:
 
 
 # --- BaBar ----------------------------------------------------------------------------------------
+#: ROOT titles ("title;x axis;y axis", TLatex) of the BaBar histograms: presentation lives here,
+#: the detector module returns numbers with units.
+BABAR_TITLES = {
+    "cos_theta": "photon angle in the acceptance;cos#theta*_{#gamma};#sigma [fb per bin]",
+    "E_gamma_true": "photon energy (true);E*_{#gamma} [GeV];#sigma [fb per bin]",
+    "E_gamma_folded": "photon energy (EMC-folded);E*_{#gamma} [GeV];#sigma [fb per bin]",
+    "MX2_true": "missing mass squared (true);M_{X}^{2} [GeV^{2}];#sigma [fb per bin]",
+    "MX2_folded": "missing mass squared (EMC-folded);M_{X}^{2} [GeV^{2}];#sigma [fb per bin]",
+}
+#: ROOT titles of the NA64 histograms ({E_cut}, {E_gen} in GeV are filled in).
+NA64_TITLES = {
+    "x": "signal box (E_miss,rec > {E_cut:g} GeV);x = E_{{A'}}/E_{{e}};A' per electron on target per bin",
+    "E_miss_true": "E_miss = E_{{A'}} (true), E_A' > {E_gen:.3g} GeV;E_{{miss}} [GeV];A' per electron on target per bin",
+    "E_miss_folded": "E_miss after ECAL resolution;E_{{miss}} [GeV];A' per electron on target per bin",
+    "log10_theta": "A' emission angle, signal box;log_{{10}}(#theta_{{A'}} / rad);A' per electron on target per bin",
+}
+
+
 def _model(o):
     from darktmm.spectra.model import DarkSector
 
@@ -342,8 +360,9 @@ def _babar(cfg, card_text) -> int:
     if cfg["out"]:
         with rootio.atomic_root(cfg["out"]) as f:
             for k, r in sp.items():
+                what = f"{r.resonance.name}, m_A' = {m:g} GeV, eps = {eps:g}" + (", ISR" if o["isr"] else "")
                 for name, (edges, vals, errs) in r.hists.items():
-                    f[f"{k}/{name}"] = rootio.th1d(vals, edges, errs, r.titles[name])
+                    f[f"{k}/{name}"] = rootio.th1d(vals, edges, errs, f"{what}: {BABAR_TITLES[name]}")
             rootio.write_runinfo(
                 f,
                 _info(cfg, card_text, "spectrum babar", elapsed, babar.describe(), summary),
@@ -425,8 +444,11 @@ def _na64(cfg, card_text) -> int:
     )
     if cfg["out"]:
         with rootio.atomic_root(cfg["out"]) as f:
+            what = f"NA64, m_A' = {m:g} GeV, eps = {eps:g}"
+            e_gen = na64.RESPONSE.generator_cut(E0, na64.DATASET.E_cut)
             for name, (edges, vals, errs) in sp.hists.items():
-                f[name] = rootio.th1d(vals, edges, errs, sp.titles[name])
+                title = NA64_TITLES[name].format(E_cut=na64.DATASET.E_cut, E_gen=e_gen)
+                f[name] = rootio.th1d(vals, edges, errs, f"{what}: {title}")
             f["yield_per_eot"] = rootio.th1d(
                 [sp.yield_signal],
                 [na64.DATASET.E_cut, E0],
