@@ -80,6 +80,15 @@ TARGET_TASK_S = 10.0
 #: Environment variables passed on to batch-job workers when set in the client.
 PASS_ENV = ("DARKTMM_DATA", "DARKTMM_MALLOC")
 
+#: Modules every worker imports when it starts (named: scale imports none of them itself).
+WORKER_IMPORTS = (
+    "uproot.writing",
+    "darktmm.detectors.borexino",
+    "darktmm.simulate.eventio",
+    "darktmm.simulate.shards",
+    "darktmm.simulate.commands.generate",
+)
+
 _WORKER_STATE: dict = {}  # set in each worker by the darktmm worker plugin
 
 
@@ -271,12 +280,10 @@ def _worker_plugin(version: str):
             scale._WORKER_STATE["blas_threads"] = 1
             # import darktmm's work modules now, while the cluster starts, not in the first task
             # (measured: ~2.7 s of the first shard of each worker on this machine)
-            import uproot.writing  # noqa: F401
+            import importlib
 
-            import darktmm.detectors.borexino  # noqa: F401
-            import darktmm.simulate.cards  # noqa: F401
-            import darktmm.simulate.eventio  # noqa: F401
-            import darktmm.simulate.shards  # noqa: F401
+            for name in WORKER_IMPORTS:
+                importlib.import_module(name)
 
     return DarktmmWorkerPlugin(version)
 
