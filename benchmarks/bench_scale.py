@@ -61,6 +61,15 @@ def _peak_MB():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s():
+    """CPU seconds (user + system) of this process so far: on a busy machine the wall time
+    says how much CPU a process got, this says how much work it did."""
+    import resource as r
+
+    u = r.getrusage(r.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
 def _worker_peak_MB():
     import resource as r
 
@@ -135,10 +144,13 @@ def cfg_scan(a):
 
 
 def cfg_gen_serial(a):
+    c0 = _cpu_s()
     s, dt = _serial_generate(a.events, Path(a.tmp, "serial.root"))
+    cpu = _cpu_s() - c0
     size = Path(a.tmp, "serial.root").stat().st_size
     return {
         "wall_s": dt,
+        "cpu_s": cpu,
         "sigma": s["sigma"],
         "sigma_err": s["sigma_err"],
         "bytes": size,
@@ -151,13 +163,16 @@ def cfg_gen_shards(a):
 
     cfg = _card(a.events)
     with scale.local_cluster(a.workers) as ex:
+        w0, c0 = ex.worker_info(_cpu_s), _cpu_s()
         t0 = time.perf_counter()
         man = shards.generate(cfg, Path(a.tmp, "ev.root"), shards=a.shards, executor=ex)
         wall = time.perf_counter() - t0
+        cpu = _cpu_s() - c0 + sum(v - w0[k] for k, v in ex.worker_info(_cpu_s).items())
         mem = ex.worker_info(_worker_peak_MB)
     plan = shards.load_plan(Path(a.tmp, "ev.plan.json"))
     return {
         "wall_s": wall,
+        "cpu_s": cpu,
         "plan_s": plan["timing_s"],
         "map_bytes": plan["map_bytes"],
         "sigma": man["summary"]["sigma"],
@@ -432,7 +447,8 @@ def main(argv=None):
         f"  3. generation: serial {g1:.1f} s, 2 workers x 8 shards {g2:.1f} s (plan {R['gen2']['plan_s']}): "
         f"speed-up {g1 / g2:.2f}x (aim >= 1.7); branches different: {R['gencmp']['different']} of {R['gencmp']['branches']}; "
         f"sigma/err/counters equal: {R['gencmp']['summary_equal']}; map {R['gen2']['map_bytes']} bytes; "
-        f"{bytes_ev:.1f} bytes/event, {s_ev * 1e6:.2f} us/event"
+        f"{bytes_ev:.1f} bytes/event, {s_ev * 1e6:.2f} us/event; CPU seconds serial {R['gen1']['cpu_s']:.1f}, "
+        f"sharded (client + workers) {R['gen2']['cpu_s']:.1f}"
     )
     k, t = R["kill"], R["sigterm"]
     print(
