@@ -664,8 +664,9 @@ def generate(
     """Produce ``out`` as ``shards`` shard files and a manifest; return the manifest.
 
     ``resume``: keep the complete shards of an earlier run of the same card and shard count (and
-    its plan), produce the rest. Without it, the files of an earlier run of this ``out`` are
-    replaced. ``progress(k)`` is called with the events of each completed shard.
+    its plan), produce the rest. Without it, the files of an earlier run of this ``out`` are an
+    OutputError unless ``force`` (then they are replaced). ``progress(k)`` is called with the
+    events of each completed shard.
     """
     from darktmm.simulate.scale import SerialExecutor
 
@@ -683,6 +684,13 @@ def generate(
                 )
         _sweep(out, None if plan is None else plan["n_shards"])
         if plan is None:
+            old_files = list(out.parent.glob(f"{out.stem}.shard*{out.suffix}"))
+            old_files += [q for q in (manifest_path(out), plan_path(out)) if q.exists()]
+            if old_files and not force:
+                raise OutputError(
+                    f"--out {out}: {old_files[0].name} of an earlier run exists; add --resume to "
+                    "continue it or --force to replace it"
+                )
             for q in out.parent.glob(f"{out.stem}.shard*{out.suffix}"):
                 q.unlink()
             for q in (manifest_path(out), plan_path(out)):

@@ -174,6 +174,8 @@ def test_resume_keeps_complete_shards_and_redoes_the_rest(tmp_path):
     assert all(shards.shard_path(out, j).stat().st_mtime_ns == stamp[j] for j in (0, 3))
     assert not _partials(tmp_path)
     _same_events(full, _events(tmp_path / "ev.shard*.root"))
+    with pytest.raises(rootio.OutputError, match="--force"):
+        shards.generate(cfg, out, shards=4)  # no silent overwrite of a production
     with pytest.raises(ParameterError, match="another card or shard count"):
         shards.generate(cfg, out, shards=5, resume=True)
     with pytest.raises(ParameterError, match="another card or shard count"):
