@@ -72,6 +72,48 @@ def tune_malloc() -> bool:
     return bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) == 1 and ok)
 
 
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [
+        (n, ctypes.c_size_t)
+        for n in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def served_by_mmap(nbytes: int = 4 << 20) -> bool | None:
+    """Whether glibc serves one ``nbytes`` allocation with ``mmap`` now (``mallinfo2`` hblks).
+
+    A probe of the heap settings in force: with :func:`tune_malloc` a 4 MiB block comes from the
+    heap; with ``MALLOC_TRIM_THRESHOLD_`` in the environment (Dask's workers) glibc's mmap
+    threshold stays at 128 KiB and it comes from ``mmap``. None where there is no glibc >= 2.33.
+    Used to check that each Dask worker got darktmm's settings (``simulate.scale``).
+
+    >>> served_by_mmap(1024) in (False, None)
+    True
+    """
+    libc = _glibc()
+    if libc is None or not hasattr(libc, "mallinfo2"):
+        return None
+    libc.mallinfo2.restype = _Mallinfo2
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    h0 = libc.mallinfo2().hblks
+    ptr = libc.malloc(int(nbytes))
+    h1 = libc.mallinfo2().hblks
+    libc.free(ptr)
+    return bool(h1 > h0)
+
+
 def from_environment(environ=None) -> bool:
     """Apply :func:`tune_malloc` unless ``DARKTMM_MALLOC=system``; returns whether it was applied."""
     value = (os.environ if environ is None else environ).get(ENV, "tuned").strip().lower() or "tuned"
@@ -80,4 +122,4 @@ def from_environment(environ=None) -> bool:
     return tune_malloc() if value == "tuned" else False
 
 
-__all__ = ["tune_malloc", "from_environment", "ENV", "CHOICES"]
+__all__ = ["tune_malloc", "from_environment", "served_by_mmap", "ENV", "CHOICES"]

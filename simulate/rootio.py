@@ -3,6 +3,9 @@
 Every file is written to a temporary name in the target directory and renamed into place only
 after it is complete and closed (``os.replace`` is atomic on POSIX). An interrupted run
 (exception or SIGINT) removes the temporary file, so no partial ROOT file is ever left behind.
+A process killed outright (SIGKILL, a batch job over its limit) cannot clean up: its temporary
+file has a name that says what it is, ``.{name}.darktmm-partial.{pid}.{random}{suffix}``, and
+:func:`sweep_partials` removes those of one output (``--resume`` does).
 
 Layout conventions (shared by every command):
 
@@ -18,7 +21,7 @@ import contextlib
 import json
 import math
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +59,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
     owner-only 0600 of ``mkstemp``: output is meant to be read by colleagues.
     """
     p = check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=suffix or p.suffix or ".tmp", dir=p.parent or ".")
-    os.close(fd)
+    tmp = _new_partial(p, suffix or p.suffix or ".tmp")
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
@@ -66,6 +68,67 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+#: Marker in the names of temporary files (see :func:`partial_name`).
+PARTIAL_TAG = "darktmm-partial"
+
+
+def partial_name(path: str | os.PathLike, suffix: str | None = None, *, pid: int | None = None) -> Path:
+    """A temporary name for ``path`` that a resume recognises: ``.{name}.darktmm-partial.{pid}.{random}{suffix}``.
+
+    It starts with a dot, so shell and Python globs such as ``ev.shard*.root`` never match it.
+
+    >>> partial_name("out/ev.root", pid=7).name.startswith(".ev.root.darktmm-partial.7.")
+    True
+    """
+    p = Path(path)
+    suffix = p.suffix if suffix is None else suffix
+    pid = os.getpid() if pid is None else int(pid)
+    return p.with_name(f".{p.name}.{PARTIAL_TAG}.{pid}.{secrets.token_hex(4)}{suffix}")
+
+
+def _new_partial(p: Path, suffix: str) -> Path:
+    """Create (exclusively, like mkstemp) a fresh temporary file for ``p``."""
+    for _ in range(100):
+        tmp = partial_name(p, suffix)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # pragma: no cover - 32 random bits collided
+            continue
+        os.close(fd)
+        return tmp
+    raise OutputError(f"--out {p}: cannot create a temporary file next to it")  # pragma: no cover
+
+
+def find_partials(path: str | os.PathLike) -> list[Path]:
+    """The temporary files of an output ``path`` left by interrupted writers (any pid)."""
+    p = Path(path)
+    d = p.parent if str(p.parent) else Path(".")
+    if not d.is_dir():
+        return []
+    prefix = f".{p.name}.{PARTIAL_TAG}."
+    return sorted(q for q in d.iterdir() if q.name.startswith(prefix))
+
+
+def sweep_partials(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files of ``path`` left by killed writers; return what was removed.
+
+    Only for an output that no process is writing at the moment (a resume, or a client whose
+    workers are gone): a live writer's temporary file would be removed too.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = partial_name(d / "ev.root").write_bytes(b"half")
+    >>> [q.name.split(".")[3] for q in sweep_partials(d / "ev.root")], find_partials(d / "ev.root")
+    (['darktmm-partial'], [])
+    """
+    gone = []
+    for q in find_partials(path):
+        with contextlib.suppress(FileNotFoundError):
+            q.unlink()
+            gone.append(q)
+    return gone
 
 
 @contextlib.contextmanager
@@ -249,6 +312,9 @@ __all__ = [
     "ParameterError",
     "atomic_root",
     "atomic_path",
+    "partial_name",
+    "find_partials",
+    "sweep_partials",
     "th1d",
     "th1d_from_hist",
     "write_tree",

@@ -89,6 +89,56 @@ class RunStats:
     sigma_vegas: float = float("nan")
     sigma_vegas_err: float = float("nan")
     timing: dict = field(default_factory=dict)
+    blocks: dict | None = None  # per-block sums (record_blocks=True): lists named as BLOCK_FIELDS
+
+    def add(self, r: BlockResult, record: bool = False):
+        """Add one block's sums (in stream order: the float sums are sequential, so adding the
+        recorded per-block sums of consecutive ranges again in order gives the same bits)."""
+        self.trials += r.trials
+        self.accepted += r.accepted
+        self.written += r.take
+        self.above_wmax += r.above
+        self.sum_v += r.sum_v
+        self.sum_v2 += r.sum_v2
+        self.sum_weights += r.sum_w
+        self.sum_weights2 += r.sum_w2
+        self.v_max = max(self.v_max, r.v_max)
+        if record:
+            if self.blocks is None:
+                self.blocks = {f: [] for f in BLOCK_FIELDS}
+            for f in BLOCK_FIELDS:
+                self.blocks[f].append(getattr(r, f))
+
+
+#: Per-block sums recorded in shard files (``RunStats.blocks``), see :class:`BlockResult`.
+BLOCK_FIELDS = ("k", "trials", "accepted", "take", "above", "v_max", "sum_v", "sum_v2", "sum_w", "sum_w2")
+
+
+@dataclass
+class BlockResult:
+    """The sums of one block of the event stream (and its built events while streaming).
+
+    ``accepted``: accepted trials (unweighted) or non-zero weights among the used trials
+    (weighted); ``take``: the block's events written; ``above``: written events with v > w_max.
+    """
+
+    k: int
+    trials: int
+    accepted: int
+    take: int
+    v_max: float
+    sum_v: float
+    sum_v2: float
+    sum_w: float = 0.0
+    sum_w2: float = 0.0
+    above: int = 0
+    weight: object = None
+    built: object = None
+
+    @classmethod
+    def from_record(cls, blocks: dict, i: int) -> BlockResult:
+        """Entry i of recorded per-block sums (a ``RunStats.blocks`` dict)."""
+        return cls(**{f: blocks[f][i] for f in BLOCK_FIELDS})
 
 
 class ChunkBuffer:
@@ -161,6 +211,11 @@ class EventRun:
         integrate_nitn: int = 5,
         wmax_factor: float = 1.0,
         progress=None,
+        frozen: dict | None = None,
+        blocks: tuple[int, int] | None = None,
+        left: int | None = None,
+        first_event: int = 1,
+        record_blocks: bool = False,
     ):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
             raise ParameterError(f"number of events = {n!r} must be a whole number > 0")
@@ -185,11 +240,24 @@ class EventRun:
         self.stats = RunStats()
         self.vegas: Vegas | None = None
         self._done = False
+        # a block range of a longer run (simulate.shards): a frozen map and w_max, the blocks
+        # [k0, k1), the events (unweighted) or trials (weighted) left from k0 on, the first
+        # event number, and per-block sums recorded in the summary
+        self.frozen = frozen
+        self.blocks = None if blocks is None else (int(blocks[0]), int(blocks[1]))
+        if self.blocks is not None and not 0 <= self.blocks[0] <= self.blocks[1]:
+            raise ParameterError(f"blocks = {blocks!r} must be a range 0 <= k0 <= k1")
+        self.left = self.n if left is None else int(left)
+        self.first_event = int(first_event)
+        self.record_blocks = bool(record_blocks)
 
     # -- preparation --------------------------------------------------------------------------
     def prepare(self):
         """Train and freeze the VEGAS map, integrate, and (unweighted) find w_max in a pilot run."""
         if self.vegas is not None:
+            return
+        if self.frozen is not None:
+            self._load_frozen(self.frozen)
             return
         t0 = time.perf_counter()
         p = self.process
@@ -221,6 +289,36 @@ class EventRun:
         self.stats.timing["train_s"] = t1 - t0
         self.stats.timing["pilot_s"] = time.perf_counter() - t1
 
+    def freeze(self) -> dict:
+        """What a block range of this run needs from :meth:`prepare` (the adapted map, pickled,
+        w_max and the VEGAS integral); pass it as ``frozen=`` to an :class:`EventRun`."""
+        import pickle
+
+        self.prepare()
+        st = self.stats
+        return {
+            "map": pickle.dumps(self.vegas.map),
+            "w_max": st.w_max,
+            "pilot_trials": st.pilot_trials,
+            "sigma_vegas": st.sigma_vegas,
+            "sigma_vegas_err": st.sigma_vegas_err,
+        }
+
+    def _load_frozen(self, frozen: dict):
+        import pickle
+
+        amap = frozen["map"]
+        self.vegas = Vegas.from_map(pickle.loads(amap) if isinstance(amap, bytes) else amap)
+        if self.vegas.ndim != self.process.ndim:
+            raise ParameterError(
+                f"frozen map has {self.vegas.ndim} dimensions, the process {self.process.ndim}"
+            )
+        st = self.stats
+        st.w_max = float(frozen["w_max"])
+        st.pilot_trials = int(frozen.get("pilot_trials", 0))
+        st.sigma_vegas = float(frozen.get("sigma_vegas", float("nan")))
+        st.sigma_vegas_err = float(frozen.get("sigma_vegas_err", float("nan")))
+
     def _trials(self, g):
         """One block of trials: (v, u) with v = scale jac f(u) for u = map(y), y ~ g."""
         y = g.random((self.block, self.process.ndim))
@@ -233,48 +331,59 @@ class EventRun:
         return v, u
 
     # -- streaming ------------------------------------------------------------------------------
-    def _blocks(self):
-        """Yield (weights, built, take) per block, in order, updating the counters.
+    def run_block(self, k: int, left: int, *, build: bool = True) -> BlockResult:
+        """Block k of the event stream given ``left`` events (unweighted) or trials (weighted)
+        still to make: its sums, and (``build``) the built events.
 
         Every accepted (unweighted) or non-zero (weighted) point of a block is built, and the
         first ``take`` of them are the block's events: the per-event random numbers do not depend
-        on how many events the run still needs.
+        on how many events the run still needs. ``build=False`` stops after the accept-reject
+        step (the counting pass of :mod:`darktmm.simulate.shards`); the sums are the same.
+        """
+        g = block_rng(self.seed, STREAM_EVENTS, k)
+        v, u = self._trials(g)
+        w_max = self.stats.w_max
+        if self.unweighted:
+            trials = len(v)
+            sum_v, sum_v2 = float(v.sum()), float((v * v).sum())
+            keep = g.random(len(v)) * w_max < v
+            accepted = int(np.count_nonzero(keep))
+            take = min(left, accepted)
+        else:
+            # n trials in all; trials outside phase space (v = 0) are not written
+            trials = min(left, len(v))
+            sum_v, sum_v2 = float(v[:trials].sum()), float((v[:trials] * v[:trials]).sum())
+            keep = v != 0
+            take = accepted = int(np.count_nonzero(keep[:trials]))
+        res = BlockResult(k, trials, accepted, take, float(v.max()), sum_v, sum_v2)
+        u, v = u[keep], v[keep]
+        weight = np.maximum(v / w_max, 1.0) if self.unweighted else v / self.n
+        if take:
+            res.sum_w = float(weight[:take].sum())
+            res.sum_w2 = float((weight[:take] * weight[:take]).sum())
+            if self.unweighted:
+                res.above = int(np.count_nonzero(v[:take] > w_max))
+            if build:
+                res.weight, res.built = weight, self.process.build(u, g)
+        return res
+
+    def _blocks(self):
+        """Yield (weights, built, take) per block with events, in order, updating the counters.
+
+        The run streams blocks 0, 1, ... until n events (unweighted) or n trials (weighted) are
+        made; a block range (``blocks=(k0, k1)``, a shard) streams exactly those blocks with
+        ``left`` set to the events (or trials) still to make from block k0 on.
         """
         st = self.stats
-        k = 0
-        left = self.n
-        while left > 0:
-            g = block_rng(self.seed, STREAM_EVENTS, k)
-            v, u = self._trials(g)
-            st.v_max = max(st.v_max, float(v.max()))
-            if self.unweighted:
-                st.trials += len(v)
-                st.sum_v += float(v.sum())
-                st.sum_v2 += float((v * v).sum())
-                keep = g.random(len(v)) * st.w_max < v
-                st.accepted += int(np.count_nonzero(keep))
-                take = min(left, int(np.count_nonzero(keep)))
-                left -= take
-            else:
-                # n trials in all; trials outside phase space (v = 0) are not written
-                used = min(left, len(v))
-                left -= used
-                st.trials += used
-                st.sum_v += float(v[:used].sum())
-                st.sum_v2 += float((v[:used] * v[:used]).sum())
-                keep = v != 0
-                take = int(np.count_nonzero(keep[:used]))
-                st.accepted += take
-            u, v = u[keep], v[keep]
-            weight = np.maximum(v / st.w_max, 1.0) if self.unweighted else v / self.n
-            if take:
-                built = self.process.build(u, g)
-                st.written += take
-                st.sum_weights += float(weight[:take].sum())
-                st.sum_weights2 += float((weight[:take] * weight[:take]).sum())
-                if self.unweighted:
-                    st.above_wmax += int(np.count_nonzero(v[:take] > st.w_max))
-                yield weight, built, take
+        k, stop = (0, None) if self.blocks is None else self.blocks
+        left = self.left
+        while (left > 0) if stop is None else (k < stop):
+            r = self.run_block(k, left)
+            left -= r.take if self.unweighted else r.trials
+            st.add(r, record=self.record_blocks)
+            if r.take:
+                yield r.weight, r.built, r.take
+            r.weight = r.built = None
             k += 1
 
     def __iter__(self):
@@ -283,9 +392,9 @@ class EventRun:
         self._done = True
         self.prepare()
         t0 = time.perf_counter()
-        size = min(self.chunk, self.n)
+        size = max(min(self.chunk, self.n, self.left), 1)
         buf = ChunkBuffer(size, self.process)
-        first = 1
+        first = self.first_event
         for weight, built, take in self._blocks():
             start = 0
             while start < take:
@@ -360,6 +469,11 @@ class EventRun:
             )
         out["v_max"] = st.v_max
         out["timing_s"] = dict(st.timing)
+        if self.blocks is not None:
+            out["blocks_range"] = list(self.blocks)
+            out["first_event"] = self.first_event
+        if st.blocks is not None:
+            out["blocks"] = {f: list(v) for f, v in st.blocks.items()}
         return out
 
 
@@ -371,4 +485,14 @@ def generate(process, n: int, *, seed: int, unweighted: bool = False, chunk: int
     return EventRun(process, n, seed=seed, unweighted=unweighted, chunk=chunk, **kw)
 
 
-__all__ = ["BLOCK", "CHUNK", "ChunkBuffer", "EventRun", "RunStats", "block_rng", "generate"]
+__all__ = [
+    "BLOCK",
+    "BLOCK_FIELDS",
+    "CHUNK",
+    "BlockResult",
+    "ChunkBuffer",
+    "EventRun",
+    "RunStats",
+    "block_rng",
+    "generate",
+]

@@ -343,7 +343,7 @@ class Vegas:
             raise ParameterError(f"y must have shape (n, {self.ndim}), got {y.shape}")
         u = np.empty_like(y)
         jac = np.empty(len(y))
-        self._integ.map.map(y, u, jac)
+        self.map.map(y, u, jac)
         return u, jac
 
     @property
@@ -353,7 +353,51 @@ class Vegas:
         >>> Vegas(3, neval=100).map.dim
         3
         """
-        return self._integ.map
+        return self._integ.map if self._integ is not None else self._frozen_map
+
+    @classmethod
+    def from_map(cls, amap) -> Vegas:
+        """A frozen :class:`Vegas` around an adapted ``vegas.AdaptiveMap`` (e.g. unpickled), for
+        :meth:`map_points` only: no training or integration (those raise).
+
+        The map is used as it is: ``vegas.Integrator(map)`` would re-grid it to its own default
+        number of increments, so no integrator is built (``shared/design.md``, Library pitfalls;
+        Lepage, J. Comput. Phys. 27 (1978) 192).
+
+        >>> import pickle
+        >>> vg = Vegas(2, seed=1, neval=2000)
+        >>> _ = vg.train(lambda u: 1 + u[:, 0] ** 2, nitn=3)
+        >>> frozen = Vegas.from_map(pickle.loads(pickle.dumps(vg.map)))
+        >>> y = np.random.default_rng(0).random((5, 2))
+        >>> bool(np.array_equal(frozen.map_points(y)[1], vg.map_points(y)[1]))
+        True
+        """
+        self = cls.__new__(cls)
+        self.ndim = int(amap.dim)
+        self.rng = None
+        self.neval = 0
+        self._integ = None
+        self._frozen_map = amap
+        self.trained = True
+        return self
+
+
+def map_fingerprint(amap) -> str:
+    """sha256 (hex) of an adapted map's grid and increments: equal maps map points identically
+    (the map, not the integrator, is what is pickled and compared: shared/design.md, Library
+    pitfalls; vegas: Lepage, J. Comput. Phys. 27 (1978) 192).
+
+    >>> vg = Vegas(1, seed=1, neval=1000)
+    >>> len(map_fingerprint(vg.map))
+    64
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in ("grid", "inc"):
+        h.update(np.ascontiguousarray(np.asarray(getattr(amap, name)), dtype=float).tobytes())
+    h.update(np.asarray(amap.ninc, dtype=np.int64).tobytes())
+    return h.hexdigest()
 
 
 def _to_result(r, neval, nitn) -> IntegralResult:

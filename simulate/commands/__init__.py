@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 
 #: The commands, in the order ``darktmm --help`` lists them.
-COMMANDS = ("spectrum", "limit", "generate", "constraints", "model", "data")
+COMMANDS = ("spectrum", "limit", "generate", "constraints", "model", "merge", "data")
 
 
 def module(name: str):
