@@ -118,6 +118,7 @@ def add_experiment_parsers(
     helps: dict,
     epilog: str | None = None,
     out: str = ".root",
+    extra=None,
 ) -> None:
     """``darktmm COMMAND EXPERIMENT [options]``: one sub-parser per experiment (or process) of
     ``schema``, each listing only the options that experiment uses (argparse then refuses the
@@ -135,6 +136,8 @@ def add_experiment_parsers(
         cards.add_options(q, top)
         cards.add_options(q, schema.keys_of(name), group=f"{name} options")
         add_cli_only(q)
+        if extra is not None:
+            extra(q, name)
         q.set_defaults(func=run)
 
 

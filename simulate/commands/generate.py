@@ -176,7 +176,49 @@ def add_parser(sub):
         helps=PROCESSES,
         epilog="environment: DARKTMM_MALLOC=tuned (default) raises glibc's heap thresholds for "
         "streaming (simulate/alloc.py); DARKTMM_MALLOC=system keeps the defaults.",
+        extra=_shard_options,
     )
+    farm = sub.choices["generate"]
+    g = farm.add_argument_group(
+        "batch farms without a scheduler (after 'generate PROCESS ... --prepare RUN_DIR')"
+    )
+    g.add_argument("--run-dir", metavar="RUN_DIR", help="a folder written by --prepare")
+    g.add_argument("--shard", type=int, metavar="J", help="produce shard J of the plan in --run-dir")
+    g.add_argument(
+        "--finalize", action="store_true", help="verify every shard of --run-dir and write the manifest"
+    )
+    farm.set_defaults(func=_farm)
+
+
+def _shard_options(parser, process):
+    from darktmm.simulate import scale
+
+    g = parser.add_argument_group("sharded production (simulate.shards)")
+    g.add_argument(
+        "--shards", type=int, metavar="K", help="write K shard files and a manifest (ev.shard00000.root ...)"
+    )
+    g.add_argument(
+        "--prepare", metavar="RUN_DIR", help="train, pilot and plan once into RUN_DIR; shards run later"
+    )
+    scale.add_scale_arguments(parser, checkpoint=False)
+
+
+def _farm(args) -> int:
+    """``darktmm generate --run-dir D --shard J`` (one shard of a job array) or ``--finalize``."""
+    from darktmm.simulate import shards
+    from darktmm.spectra.validate import ParameterError
+
+    if not args.run_dir:
+        return common._no_selector("generate", "process")  # noqa: SLF001
+    if args.finalize:
+        man = shards.finalize(args.run_dir)
+        common.emit(True, {"manifest": man.get("path", ""), "shards": len(man.get("shards", []))}, "")
+        return 0
+    if args.shard is None:
+        raise ParameterError("--run-dir needs --shard J (one shard) or --finalize")
+    rec = shards.run_shard(args.run_dir, args.shard)
+    common.emit(True, rec, "")
+    return 0
 
 
 def resolve(card: dict | None = None, overrides: dict | None = None) -> dict:
@@ -294,6 +336,8 @@ def run(args) -> int:
     process = build_process(cfg, profiles)
     t_built = time.perf_counter()
     card_out = cards.to_toml(SCHEMA, cfg)
+    if getattr(args, "shards", None) or getattr(args, "prepare", None):
+        return _sharded(args, cfg, out)
     run_ = sampler.generate(process, cfg["events"], **run_options(cfg))
     if out and cfg["events"] > LARGE_RUN_EVENTS:
         run_.prepare()
@@ -375,6 +419,32 @@ def run(args) -> int:
         f"{'written to ' + str(out) if out else 'no output file (--out)'}; {result['timing_s']:.2f} s"
     )
     common.emit(cfg["json"], result, table)
+    return 0
+
+
+def _sharded(args, cfg, out) -> int:
+    """``--shards K`` (here, or on Dask workers) or ``--prepare RUN_DIR`` (a batch farm later)."""
+    from darktmm.simulate import scale, shards
+    from darktmm.spectra.validate import ParameterError
+
+    if not out or not str(out).endswith(".root"):
+        raise ParameterError("--shards and --prepare write ROOT shards: give --out NAME.root")
+    k = args.shards or 1
+    if k < 1:
+        raise ParameterError(f"--shards = {k} must be >= 1")
+    with scale.executor_from_args(args) as ex:
+        if args.prepare:
+            shards.prepare(cfg, Path(args.prepare) / Path(out).name, shards=k, executor=ex)
+            common.emit(
+                cfg["json"],
+                {"plan": str(args.prepare), "shards": k},
+                f"plan of {k} shards written to {args.prepare}",
+            )
+            return 0
+        man = shards.generate(cfg, out, shards=k, executor=ex, resume=args.resume, force=args.force)
+    summary = {k2: man.get(k2) for k2 in ("sigma", "sigma_err", "events_written", "manifest") if k2 in man}
+    summary["shards"] = len(man.get("shards", []))
+    common.emit(cfg["json"], summary, f"{summary['shards']} shards and a manifest written for {out}")
     return 0
 
 

@@ -116,11 +116,21 @@ def add_parser(sub):
         description="90% CL upper limits against the dark-photon mass.",
         run=run,
         helps=EXPERIMENTS,
+        extra=_scale_options,
     )
+
+
+def _scale_options(parser, experiment):
+    """Scale-out flags (``simulate.scale``) where a scan adapter exists: Borexino."""
+    if experiment == "borexino":
+        from darktmm.simulate import scale
+
+        scale.add_scale_arguments(parser)
 
 
 def run(args) -> int:
     cfg, card_text = common.resolve_args(args, SCHEMA, selector="experiment")
+    cfg["_args"] = args
     common.check_outputs(cfg["out"], cfg["plot"], (".root",), force=args.force)
     if cfg["hepdata"]:
         common.check_folder(cfg["hepdata"], "--hepdata", force=args.force)
@@ -149,8 +159,11 @@ def _borexino(cfg) -> LimitTable:
     masses = o["masses"]
     if o["method"] == "spectral" and not datamod.available(borexino.DATA_FILE, cfg["data_dir"]):
         datamod.path(borexino.DATA_FILE, cfg["data_dir"])  # DataError saying where it looked
-    with common.progress(len(masses), cfg["json"]) as tick:
-        pts, info = borexino.limit(
+    args = cfg["_args"]
+    with common.progress(len(masses), cfg["json"]) as tick, _executor(args) as ex:
+        pts, info = _borexino_scan(
+            args,
+            ex,
             masses,
             data_dir=cfg["data_dir"],
             method=o["method"],
@@ -168,6 +181,30 @@ def _borexino(cfg) -> LimitTable:
             file=sys.stderr,
         )
     return _direct_table("borexino", "Borexino", pts, info, borexino.describe(), 2.8e-11)
+
+
+def _executor(args):
+    from darktmm.simulate import scale
+
+    return scale.executor_from_args(args)
+
+
+def _borexino_scan(args, ex, masses, **kw):
+    """Serial: ``borexino.limit``; with workers: the same points through ``scale.borexino_limit``
+    (bit-identical JSON; checkpoint and resume)."""
+    from darktmm.detectors import borexino
+    from darktmm.simulate import scale
+
+    if ex.kind == "serial" and not args.checkpoint:
+        return borexino.limit(masses, **kw)
+    return scale.borexino_limit(
+        masses,
+        executor=ex,
+        checkpoint=args.checkpoint,
+        resume=args.resume,
+        points_per_task=args.points_per_task,
+        **kw,
+    )
 
 
 def _xenonnt(cfg) -> LimitTable:
@@ -394,7 +431,11 @@ def _write(cfg, card_text, t: LimitTable, *, force: bool) -> None:
             meta = {
                 "command": f"limit {t.experiment}",
                 "seed": cfg["seed"],
-                **{k: v for k, v in t.info.items() if not isinstance(v, (dict, list))},
+                **{
+                    k: v
+                    for k, v in t.info.items()
+                    if not isinstance(v, (dict, list)) and not k.startswith("_")
+                },
                 **common.versions(),
                 "detector": t.detector,
                 "summary": summary,
