@@ -45,13 +45,13 @@ DOCUMENTED_MODULES = (
     "darktmm.detectors.meg",
     "darktmm.detectors.stats",
     "darktmm.detectors.accel_common",
+    "darktmm.detectors.borexino",
 )
 
 #: Modules not (yet) held to this standard; the lead moves them into DOCUMENTED_MODULES.
 NOT_YET_DOCUMENTED = (
     "darktmm.spectra.darkbrem",
     "darktmm.detectors.babar",
-    "darktmm.detectors.borexino",
     "darktmm.detectors.constraints",
     "darktmm.detectors.na64",
 )
