@@ -46,12 +46,12 @@ DOCUMENTED_MODULES = (
     "darktmm.detectors.stats",
     "darktmm.detectors.accel_common",
     "darktmm.detectors.borexino",
+    "darktmm.detectors.babar",
 )
 
 #: Modules not (yet) held to this standard; the lead moves them into DOCUMENTED_MODULES.
 NOT_YET_DOCUMENTED = (
     "darktmm.spectra.darkbrem",
-    "darktmm.detectors.babar",
     "darktmm.detectors.constraints",
     "darktmm.detectors.na64",
 )
