@@ -49,6 +49,7 @@ DOCUMENTED_MODULES = (
     "darktmm.detectors.babar",
     "darktmm.detectors.na64",
     "darktmm.spectra.darkbrem",
+    "darktmm.simulate.cards",
 )
 
 #: Modules not (yet) held to this standard; the lead moves them into DOCUMENTED_MODULES.
