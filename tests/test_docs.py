@@ -50,6 +50,7 @@ DOCUMENTED_MODULES = (
     "darktmm.detectors.na64",
     "darktmm.spectra.darkbrem",
     "darktmm.simulate.cards",
+    "darktmm.simulate.units",
 )
 
 #: Modules not (yet) held to this standard; the lead moves them into DOCUMENTED_MODULES.
