@@ -51,6 +51,7 @@ DOCUMENTED_MODULES = (
     "darktmm.spectra.darkbrem",
     "darktmm.simulate.cards",
     "darktmm.simulate.units",
+    "darktmm.simulate.common",
 )
 
 #: Modules not (yet) held to this standard; the lead moves them into DOCUMENTED_MODULES.
