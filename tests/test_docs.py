@@ -52,6 +52,10 @@ DOCUMENTED_MODULES = (
     "darktmm.simulate.cards",
     "darktmm.simulate.units",
     "darktmm.simulate.common",
+    "darktmm.simulate.histograms",
+    "darktmm.simulate.modelcard",
+    "darktmm.simulate.hepmc",
+    "darktmm.simulate.alloc",
 )
 
 #: Modules not (yet) held to this standard; the lead moves them into DOCUMENTED_MODULES.
