@@ -56,6 +56,7 @@ DOCUMENTED_MODULES = (
     "darktmm.simulate.modelcard",
     "darktmm.simulate.hepmc",
     "darktmm.simulate.alloc",
+    "darktmm.simulate.events",
 )
 
 #: Modules not (yet) held to this standard; the lead moves them into DOCUMENTED_MODULES.
