@@ -60,7 +60,16 @@ DOCUMENTED_MODULES = (
 )
 
 #: Modules not (yet) held to this standard; the lead moves them into DOCUMENTED_MODULES.
-NOT_YET_DOCUMENTED = ("darktmm.detectors.constraints",)
+NOT_YET_DOCUMENTED = (
+    "darktmm.detectors.constraints",
+    "darktmm.simulate.cli",
+    "darktmm.simulate.commands",
+    "darktmm.simulate.eventio",
+    "darktmm.simulate.hepdata",
+    "darktmm.simulate.plots",
+    "darktmm.simulate.rootio",
+    "darktmm.simulate.sampler",
+)
 
 #: What counts as naming a source: an arXiv/hep-ph/astro-ph number, a journal or a standard
 #: compilation, or one of the project's reference files (``*.md``).
@@ -98,13 +107,14 @@ def _public_class_attributes(cls):
 
 
 def test_module_lists_are_disjoint_and_complete():
-    """Every public module of darktmm.spectra and darktmm.detectors is in exactly one of the two lists.
+    """Every public module of darktmm.spectra, darktmm.detectors and darktmm.simulate (top level; the
+    ``commands`` package counts as one entry) is in exactly one of the two lists.
 
     A new module makes this fail until it is added to DOCUMENTED_MODULES (or, for now, to
     NOT_YET_DOCUMENTED).
     """
     seen = set()
-    for layer in ("darktmm.spectra", "darktmm.detectors"):
+    for layer in ("darktmm.spectra", "darktmm.detectors", "darktmm.simulate"):
         pkg = importlib.import_module(layer)
         names = (i.name for i in pkgutil.iter_modules(pkg.__path__, prefix=layer + "."))
         seen |= {n for n in names if not n.rsplit(".", 1)[-1].startswith("_")}  # private modules are exempt
