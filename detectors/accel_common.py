@@ -46,6 +46,12 @@ class EpsLimit:
     eps_invisible: the limit for P_inv = 1 (the published curve for an invisible A').
     decay_length_m: lab decay length at ``eps`` [m] (at the mean A' energy).
     extra: experiment-specific numbers (yields, efficiency, sigma_UL...).
+
+    Source: the recast rule of accelerator.md 5.1 (BaBar, arXiv:1702.03327) and 6.3 (NA64). A mass
+    outside the search range carries no limit:
+
+    >>> EpsLimit.not_computed("babar", 20.0, "above sqrt(s)").as_point()
+    {'m_ap_GeV': 20.0, 'limit': inf, 'expected': None, 'br_inv': nan, 'p_inv': nan}
     """
 
     m_ap: float
@@ -92,7 +98,14 @@ class EpsLimit:
 
 def make_model(m_ap, eps, gamma_dark=0.0, mu_D_muB=None) -> DarkSector:
     """DarkSector for a recast point. ``mu_D_muB``: None (no dark TMM), a number (flavour-blind scale:
-    :meth:`DarkSector.flavour_blind`, |Lambda_i| = mu/sqrt 2) or a 3x3 antisymmetric matrix [mu_B]."""
+    :meth:`DarkSector.flavour_blind`, |Lambda_i| = mu/sqrt 2) or a 3x3 antisymmetric matrix [mu_B].
+    m_ap, gamma_dark in GeV. Flavour-blind moments as in neutrino_electron.md section 7: every column norm
+    sum_j |lambda_ji|^2 = mu^2 [mu_B^2]:
+
+    >>> m = make_model(0.01, 1e-4, mu_D_muB=1e-5)
+    >>> m.m_ap, [f"{x:.3g}" for x in m.column_norms_sq_muB2]
+    (0.01, ['1e-10', '1e-10', '1e-10'])
+    """
     check_range("gamma_dark", gamma_dark, 0.0, None, unit="GeV")
     if mu_D_muB is None:
         return DarkSector(m_ap=m_ap, eps=eps, gamma_dark=gamma_dark)
@@ -105,7 +118,15 @@ def make_model(m_ap, eps, gamma_dark=0.0, mu_D_muB=None) -> DarkSector:
 class p_inv_function:  # noqa: N801 - used like a function: p_inv_function(...)(eps)
     """eps -> P_inv averaged over the A' energies ``E_ap`` [GeV] with ``weights`` (accelerator.md 7.5, via
     :func:`spectra.widths.invisible_summary`); ``details(eps)`` -> (P_inv, BR_inv, decay length [m] at the
-    weighted-mean energy)."""
+    weighted-mean energy). L_det_m in m, gamma_dark in GeV, mu_D_muB in mu_B.
+
+    Without a dark sector BR_inv = 0 and P_inv is the escape probability exp(-L_det/l) (accelerator.md 7.5):
+
+    >>> f = p_inv_function(0.01, [50.0], [1.0], L_det_m=5.0)
+    >>> p, br, ell = f.details(1e-4)
+    >>> br, round(p, 4), round(math.exp(-5.0 / ell), 4)
+    (0.0, 0.2915, 0.2915)
+    """
 
     def __init__(self, m_ap, E_ap, weights, L_det_m, gamma_dark=0.0, mu_D_muB=None):
         E = np.atleast_1d(np.asarray(E_ap, dtype=float))
@@ -124,6 +145,7 @@ class p_inv_function:  # noqa: N801 - used like a function: p_inv_function(...)(
         return float(np.sum(self.w * np.atleast_1d(s.p_inv)))
 
     def details(self, eps):
+        """(P_inv, BR_inv, decay length [m] at the weighted-mean A' energy) at kinetic mixing ``eps``."""
         model = self._model(eps)
         s = invisible_summary(model, self.E, self.L)
         ell = invisible_summary(model, self.E_mean, self.L).decay_length_m
@@ -132,7 +154,11 @@ class p_inv_function:  # noqa: N801 - used like a function: p_inv_function(...)(
 
 @dataclass(frozen=True)
 class Band:
-    """Excluded eps range(s) from :func:`excluded_band`."""
+    """Excluded eps range(s) from :func:`excluded_band` (accelerator.md 5.1, 6.3); eps is dimensionless.
+
+    >>> Band(lo=1e-3, hi=math.inf, n_intervals=1).hi
+    inf
+    """
 
     lo: float  # smallest excluded eps (inf: none)
     hi: float  # end of the first excluded interval (inf: reaches eps_max)
@@ -145,7 +171,13 @@ def excluded_band(eps0, p_eff, *, eps_max=1.0, per_decade=40) -> Band:
     ``eps0`` is the limit for P_inv = 1; ``p_eff(eps)`` in [0, 1] is the invisible probability at eps
     (it depends on eps through BR_inv and the decay length). Since p_eff <= 1 nothing below eps0 can
     be excluded. A log grid (``per_decade`` points) finds the sign changes, brentq refines them.
-    With p_eff = 1 the result is exactly eps0 (closure).
+    With p_eff = 1 the result is exactly eps0 (closure); with a constant p_eff = 1/4 the edge moves to
+    2 eps0 (eps^2/4 = eps0^2). eps dimensionless.
+
+    >>> excluded_band(1e-3, lambda e: 1.0)
+    Band(lo=0.001, hi=inf, n_intervals=1)
+    >>> round(excluded_band(1e-3, lambda e: 0.25).lo, 9)
+    0.002
     """
     eps0 = float(eps0)
     if not eps0 > 0 or not math.isfinite(eps0) or eps0 >= eps_max:
@@ -193,7 +225,14 @@ def recast(
 
     Excluded iff eps^2 <P_inv(m, eps)> > eps0^2, P_inv averaged over the A' energies (``E_ap``,
     ``weights``) of the signal. ``p_eff(eps, pinv_brem)`` optionally overrides the combination (NA64
-    adds the annihilation term). The note says whether the invisible search applies at all.
+    adds the annihilation term). The note says whether the invisible search applies at all. Masses and
+    energies in GeV, L_det_m in m; recast rule of accelerator.md 5.1 and 6.3.
+
+    A purely invisible A' (large dark width gamma_dark [GeV], BR_inv = 1) reproduces the published limit:
+
+    >>> r = recast("na64", 0.01, 1e-5, [50.0], [1.0], 5.0, gamma_dark=1e-3)
+    >>> r.eps, r.applicable, round(r.br_inv, 6)
+    (1e-05, True, 1.0)
     """
     pf = p_inv_function(m_ap, E_ap, weights, L_det_m, gamma_dark, mu_D_muB)
     if p_eff is None:
@@ -253,7 +292,15 @@ def _note(band: Band, eps0, br, pinv, ell, L) -> str:
 # VEGAS helpers
 # ---------------------------------------------------------------------------------------------
 def integrate_to(integ: Vegas, f, rtol, *, neval=10_000, max_neval=2_000_000, nitn=5) -> IntegralResult:
-    """Integrate with ``integ`` (trained on first use), doubling neval until rel. error <= rtol."""
+    """Integrate with ``integ`` (trained on first use), raising neval until rel. error <= rtol, combining the
+    independent estimates inverse-variance weighted (VEGAS: Lepage, J. Comput. Phys. 27 (1978) 192;
+    arXiv:2009.05112). The result has the integrand's units.
+
+    >>> from darktmm.spectra.integrate import Vegas
+    >>> r = integrate_to(Vegas(1, seed=1, neval=1000), lambda u: 2 * u[:, 0], 1e-2)
+    >>> round(r.mean, 3), r.rel <= 1e-2
+    (1.0, True)
+    """
     rtol = check_range("rtol", rtol, 0.0, 1.0, lo_open=True)
     r = integ.integrate(f, nitn=nitn, neval=neval)
     while r.rel > rtol and neval < max_neval and r.mean != 0:
@@ -272,7 +319,12 @@ def integrate_to(integ: Vegas, f, rtol, *, neval=10_000, max_neval=2_000_000, ni
 @dataclass
 class HistSpec:
     """One histogram of an observable: ``value(kin) -> array`` binned in ``edges``, optional extra
-    ``weight(kin)``, and an optional ``fold`` matrix (n_out, n_bins) with its ``out_edges``."""
+    ``weight(kin)``, and an optional ``fold`` matrix (n_out, n_bins) with its ``out_edges``. Edges in the
+    observable's unit (GeV for energies). Used by :func:`sample_histograms` (VEGAS, arXiv:2009.05112).
+
+    >>> HistSpec(value=lambda u: u, edges=np.array([0.0, 0.5, 1.0])).fold is None
+    True
+    """
 
     value: object
     edges: np.ndarray
@@ -283,6 +335,14 @@ class HistSpec:
 
 @dataclass
 class HistResult:
+    """A histogram from :func:`sample_histograms`: ``edges``, bin integrals ``values`` (the integrand's
+    units) and their ``errors`` (spread of independent VEGAS iterations, arXiv:2009.05112).
+
+    >>> h = HistResult(np.array([0.0, 1.0]), np.array([2.0]), np.array([0.1]))
+    >>> float(h.values.sum())
+    2.0
+    """
+
     edges: np.ndarray
     values: np.ndarray
     errors: np.ndarray
@@ -307,6 +367,17 @@ def sample_histograms(
     errors are the standard deviation of the iteration means (independent iterations). Stops when every
     bin above ``significant`` x its histogram's maximum has a relative error <= rtol, or after
     ``max_itn`` iterations. Returns ({name: HistResult}, total IntegralResult, max rel error, iterations).
+    Values in the integrand's units (VEGAS: Lepage, J. Comput. Phys. 27 (1978) 192; arXiv:2009.05112).
+
+    The density 2 u on [0, 1] puts 1/4 of its integral below u = 1/2 and 3/4 above:
+
+    >>> from darktmm.spectra.integrate import Vegas
+    >>> spec = {"u": HistSpec(lambda u: u, np.array([0.0, 0.5, 1.0]))}
+    >>> out, tot, worst, k = sample_histograms(
+    ...     Vegas(1, seed=1, neval=1000), lambda u: 2 * u[:, 0], lambda u: u[:, 0], spec, neval=2000, rtol=0.05
+    ... )
+    >>> [round(float(v), 2) for v in out["u"].values], round(tot.mean, 2), worst <= 0.05
+    ([0.25, 0.75], 1.0, True)
     """
     per = {k: [] for k in specs}
     tots = []

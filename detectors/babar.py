@@ -53,7 +53,13 @@ CITATION = "BaBar, J. P. Lees et al., PRL 119 (2017) 131804, arXiv:1702.03327"
 # --- set-up (accelerator.md 1 and 5) ---------------------------------------------------------------
 @dataclass(frozen=True)
 class Resonance:
-    """One BaBar data set: CM energy [GeV] (PDG [R]) and integrated luminosity [fb^-1]."""
+    """One BaBar data set: CM energy [GeV] (PDG [R]) and integrated luminosity [fb^-1]
+    (accelerator.md sections 1 and 5).
+
+    >>> r = RESONANCES["3S"]
+    >>> r.name, r.sqrt_s, round(r.s, 3)
+    ('Upsilon(3S)', 10.3552, 107.23)
+    """
 
     key: str
     name: str
@@ -62,6 +68,7 @@ class Resonance:
 
     @property
     def s(self) -> float:
+        """Mandelstam s = sqrt_s^2 [GeV^2]."""
         return self.sqrt_s**2
 
 
@@ -82,7 +89,12 @@ MASS_RANGE = (0.0, 8.0)
 
 @dataclass(frozen=True)
 class Region:
-    """A fit region: M_X^2 range [GeV^2], photon acceptance z1 < cos theta*_gamma < z2 (CM), data sets."""
+    """A fit region: M_X^2 range [GeV^2], photon acceptance z1 < cos theta*_gamma < z2 (CM), data sets
+    (accelerator.md section 5; BaBar arXiv:1702.03327).
+
+    >>> REGIONS["HighM"]
+    Region(name='HighM', mx2=(24.0, 69.0), z=(-0.6, 0.6), resonances=('2S', '3S'))
+    """
 
     name: str
     mx2: tuple
@@ -102,7 +114,12 @@ REGION_STEP = (5.50, 5.55)
 
 
 def region_for_mass(m) -> Region:
-    """LowM for m <= 5.50 GeV, HighM above (the step of the digitised curve, :data:`REGION_STEP`)."""
+    """LowM for m <= 5.50 GeV, HighM above (the step of the digitised curve, :data:`REGION_STEP`;
+    accelerator.md Appendix A). m in GeV.
+
+    >>> region_for_mass(5.50).name, region_for_mass(5.52).name
+    ('LowM', 'HighM')
+    """
     return REGIONS["LowM"] if float(m) <= REGION_STEP[0] else REGIONS["HighM"]
 
 
@@ -119,6 +136,12 @@ class EMCResponse:
     largest data set). The energy dependence (sigma(M_X^2) falls from 1.5 GeV^2 at m = 0 to ~0.7 GeV^2 at
     m = 8 GeV, "improving with m") is that of the EMC formula. Gaussian core only: the Crystal-Ball tail
     (ISR, leakage) is not modelled by the response; ISR is generated explicitly (spectra.accel_mc).
+
+    The calibration reproduces the quoted 1.5 GeV^2 width at m = 0 (E*_gamma = sqrt(s)/2) at the Upsilon(3S):
+
+    >>> rs = RESPONSE.calib_sqrt_s
+    >>> round(RESPONSE.calibration, 3), round(float(RESPONSE.sigma_mx2(rs / 2, rs)), 6)
+    (0.581, 1.5)
     """
 
     stochastic: float = 0.0232
@@ -350,13 +373,19 @@ DATA_FILE = "babar/BaBar_Lees2017lec.lmt"
 
 @dataclass(frozen=True)
 class LimitCurve:
-    """eps_UL(m) for BR_inv = 1: masses [GeV], eps_UL (absolute, not /1e-4), and where it came from."""
+    """eps_UL(m) for BR_inv = 1: masses [GeV], eps_UL (absolute, not /1e-4), and where it came from
+    (BaBar arXiv:1702.03327 Fig. 5; accelerator.md Appendix A). Calling it evaluates :func:`eps_ul`.
+
+    >>> f"{TYPED(0.01):.4g}", TYPED.source
+    ('0.0009476', 'typed table (accelerator.md App. A)')
+    """
 
     masses: np.ndarray
     eps_ul: np.ndarray
     source: str
 
     def __call__(self, m):
+        """eps_UL at mass ``m`` [GeV] (:func:`eps_ul` on this curve)."""
         return eps_ul(m, self)
 
 
@@ -367,7 +396,15 @@ TYPED = LimitCurve(
 
 def load_data(data_dir=None, *, prefer_file: bool = True) -> LimitCurve:
     """The published limit: ``babar/BaBar_Lees2017lec.lmt`` through detectors.data when it is found
-    (and ``prefer_file``), else the typed table. The file has "m [GeV]  eps_UL" rows after a # header."""
+    (and ``prefer_file``), else the typed table. The file has "m [GeV]  eps_UL" rows after a # header.
+    Source: BaBar arXiv:1702.03327 Fig. 5 as digitised by darkcast (arXiv:1801.04847); accelerator.md
+    Appendix A. With the data files ``load_data().source`` names the file and the values agree with the
+    typed table to its 4 printed digits (``tests/test_babar.py``). Without the file:
+
+    >>> c = load_data(prefer_file=False)
+    >>> c is TYPED, len(c.masses), f"{c(0.5):.4g}"
+    (True, 167, '0.0009538')
+    """
     if prefer_file and datamod.available(DATA_FILE, data_dir):
         arr = datamod.load_table(DATA_FILE, data_dir, comments="#")
         if arr.ndim != 2 or arr.shape[1] != 2 or len(arr) < 10:
@@ -384,6 +421,14 @@ def eps_ul(m, curve: LimitCurve | None = None):
     * no interpolation across the step between 5.50 and 5.55 GeV: LowM points up to 5.50 and HighM points from
       5.55 are interpolated separately, and 5.50 < m < 5.55 takes the HighM value at 5.55 (the weaker, conservative one);
     * inf above 8 GeV (outside the search).
+
+    Source: BaBar arXiv:1702.03327 Fig. 5 (typed table :data:`EPS_UL_TABLE` by default).
+
+    >>> f"{eps_ul(0.0):.4g}", f"{eps_ul(5.52):.5g}", eps_ul(9.0)   # flat; HighM side of the step; outside
+    ('0.0009476', '0.0013309', inf)
+    >>> eps_ul(-1.0)
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: m_A' must be finite and >= 0
     """
     c = TYPED if curve is None else curve
     m = np.asarray(m, dtype=float)
@@ -401,7 +446,12 @@ def eps_ul(m, curve: LimitCurve | None = None):
 
 def sigma_acc(m, eps, sqrt_s, region: Region | str | None = None) -> float:
     """Born sigma(e+e- -> gamma A') inside the photon acceptance of the mass region [GeV^-2]
-    (closed form :func:`spectra.monophoton.sigma_window`, accelerator.md 2)."""
+    (closed form :func:`spectra.monophoton.sigma_window`, accelerator.md 2). m, sqrt_s in GeV. The
+    cross-section is proportional to eps^2:
+
+    >>> round(sigma_acc(1.0, 2e-4, 10.58) / sigma_acc(1.0, 1e-4, 10.58), 12)
+    4.0
+    """
     reg = _region(region, m)
     return float(sigma_window(float(sqrt_s) ** 2, float(m), *reg.z, eps=eps))
 
@@ -409,7 +459,12 @@ def sigma_acc(m, eps, sqrt_s, region: Region | str | None = None) -> float:
 def sigma_ul_acc(m, sqrt_s, region: Region | str | None = None, curve: LimitCurve | None = None) -> float:
     """The published limit as sigma_UL,acc = sigma(e+e- -> gamma A'; eps_UL(m)) in the acceptance [GeV^-2]
     (accelerator.md 5.1). Multiply by spectra.constants.GEV2_TO_FB for fb. Check values (LowM window):
-    1.29/1.35 fb at m <= 0.1 GeV, 0.38/0.41 fb at 4.7 GeV for sqrt s = 10.58/10.355 GeV."""
+    1.29/1.35 fb at m <= 0.1 GeV, 0.38/0.41 fb at 4.7 GeV for sqrt s = 10.58/10.355 GeV.
+
+    >>> from darktmm.spectra.constants import GEV2_TO_FB
+    >>> [round(sigma_ul_acc(m, rs) * GEV2_TO_FB, 2) for m, rs in [(0.05, 10.58), (4.7, 10.58), (4.7, 10.355)]]
+    [1.29, 0.38, 0.41]
+    """
     e = eps_ul(m, curve)
     if not math.isfinite(e) or e > 1:
         return math.inf
@@ -427,7 +482,12 @@ def _region(region, m) -> Region:
 
 
 def ap_energy_cm(m, sqrt_s=RESONANCES["3S"].sqrt_s) -> float:
-    """A' energy in the CM frame, E*_A' = (s + m^2)/(2 sqrt s) [GeV] (two-body kinematics)."""
+    """A' energy in the CM frame, E*_A' = (s + m^2)/(2 sqrt s) [GeV] (two-body kinematics, accelerator.md
+    section 1): sqrt(s)/2 for a massless A', sqrt(s) at threshold m = sqrt(s).
+
+    >>> ap_energy_cm(0.0, 10.0), ap_energy_cm(10.0, 10.0)
+    (5.0, 10.0)
+    """
     s = float(sqrt_s) ** 2
     return (s + float(m) ** 2) / (2.0 * float(sqrt_s))
 
@@ -453,6 +513,15 @@ def eps_max(
     ``gamma_dark`` [GeV] >= 0; ``mu_D_muB``: None, a flavour-blind scale or a 3x3 matrix [mu_B]
     (:func:`detectors.accel_common.make_model`). BR_inv = 1 is *not* assumed: with only a small dark TMM the
     A' decays visibly and promptly, and the result says the search does not apply (``applicable`` False).
+
+    Closure: a purely invisible A' (large dark width) gets the published limit back; kinetic mixing alone
+    (prompt visible decays) is not constrained:
+
+    >>> lim = eps_max(0.1, gamma_dark=1e-3)
+    >>> f"{lim.eps:.5g}", f"{eps_ul(0.1):.5g}", lim.applicable
+    ('0.0009463', '0.0009463', True)
+    >>> eps_max(9.0).note
+    "outside the BaBar search range 0 < m_A' < 8 GeV"
     """
     m = check_range("m_ap", m_ap, 0.0, None, unit="GeV")
     s_max = max(r.s for r in RESONANCES.values())
@@ -492,7 +561,13 @@ def eps_max(
 
 
 def limit(masses, *, gamma_dark=0.0, mu_D_muB=None, L_det_m=None, data_dir=None, progress=None):
-    """eps_max at every mass [GeV] with the published curve from :func:`load_data`. Returns (points, info)."""
+    """eps_max at every mass [GeV] with the published curve from :func:`load_data`. Returns (points, info).
+    Recast of BaBar arXiv:1702.03327 (accelerator.md 5.1); points are :class:`EpsLimit`.
+
+    >>> pts, info = limit([9.0])
+    >>> pts[0].applicable, pts[0].eps, info["L_det_m"]
+    (False, inf, 2.0)
+    """
     t0 = time.perf_counter()
     curve = load_data(data_dir)
     pts = []
@@ -510,6 +585,14 @@ def limit(masses, *, gamma_dark=0.0, mu_D_muB=None, L_det_m=None, data_dir=None,
 
 # --- signal and spectra ---------------------------------------------------------------------------
 def resonance(key) -> Resonance:
+    """The :class:`Resonance` for "2S", "3S", "4S" (or "Upsilon(3S)" and the like); PDG Upsilon masses.
+
+    >>> resonance("Upsilon(4S)").sqrt_s
+    10.5794
+    >>> resonance("1S")
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: resonance = '1S'; choose 2S, 3S or 4S
+    """
     k = str(key).upper().replace("UPSILON", "").replace("(", "").replace(")", "")
     if k not in RESONANCES:
         raise ParameterError(f"resonance = {key!r}; choose 2S, 3S or 4S")
@@ -518,7 +601,13 @@ def resonance(key) -> Resonance:
 
 def signal_process(m, eps, res, *, isr=False, offshell=None, region: Region | str | None = None):
     """The VEGAS integrand of the signal in the acceptance of the mass region at one resonance
-    (:class:`spectra.accel_mc.MonophotonProcess` with the region's cos theta* window and M_X^2 range)."""
+    (:class:`spectra.accel_mc.MonophotonProcess` with the region's cos theta* window and M_X^2 range).
+    m in GeV; cross-sections in GeV^-2 (accelerator.md 2 and 5). Its closed form equals :func:`sigma_acc`:
+
+    >>> p = signal_process(1.0, 1e-3, "3S")
+    >>> round(p.closed_form() / sigma_acc(1.0, 1e-3, RESONANCES["3S"].sqrt_s), 9)
+    1.0
+    """
     r = resonance(res) if not isinstance(res, Resonance) else res
     reg = _region(region, m)
     if float(m) ** 2 >= r.s and offshell is None:
@@ -529,7 +618,13 @@ def signal_process(m, eps, res, *, isr=False, offshell=None, region: Region | st
 @dataclass
 class ResonanceSpectra:
     """Signal of one data set: sigma in the acceptance (VEGAS, and the closed form when it applies) [fb],
-    the produced events L sigma_acc (before BaBar's selection efficiency), and histograms [fb per bin]."""
+    the produced events L sigma_acc (before BaBar's selection efficiency), and histograms [fb per bin].
+    Built by :func:`spectra` (accelerator.md 2 and 5; BaBar arXiv:1702.03327).
+
+    >>> r = ResonanceSpectra(RESONANCES["3S"], "LowM", 1.5, 0.001, 1.5, 1.4, 1.5 * 31.2, {}, 1e-3, 1000)
+    >>> round(r.events_produced / r.resonance.lumi_fb, 6)
+    1.5
+    """
 
     resonance: Resonance
     region: str
@@ -557,7 +652,14 @@ def spectra(
     max_itn=30,
 ) -> dict:
     """VEGAS signal and spectra per resonance: cos theta* (stratified in eta), E*_gamma and M_X^2, true and
-    folded with the EMC response, all in fb per bin. ``resonances`` defaults to those of the mass region."""
+    folded with the EMC response, all in fb per bin. ``resonances`` defaults to those of the mass region.
+    Source: accelerator.md 2-5. A run takes seconds (``tests/test_babar.py`` checks sigma_acc against the
+    closed form); the inputs are checked first:
+
+    >>> spectra(1.0, 2.0)
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: eps = 2 is outside the allowed range [0, 1]
+    """
     m = check_range("m_ap", m, 0.0, None, unit="GeV")
     eps = check_range("eps", eps, 0.0, 1.0)
     reg = region_for_mass(m)
@@ -620,7 +722,12 @@ def spectra(
 
 
 def describe() -> dict:
-    """Metadata for output files: set-up, response, limit source and citations."""
+    """Metadata for output files: set-up, response, limit source and citations (arXiv:1702.03327).
+
+    >>> d = describe()
+    >>> d["lumi_total_fb"], sum(r["lumi_fb"] for r in d["resonances"].values())
+    (53.0, 53.0)
+    """
     return {
         "experiment": "BaBar 2017 single photon",
         "citation": CITATION,

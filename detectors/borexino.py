@@ -72,16 +72,24 @@ MU_REF = 1e-11
 @dataclass(frozen=True)
 class Response:
     """Effective Phase-II response (solar_borexino.md section 5, fitted to Borexino's own solar
-    component): E_rec = scale*T + offset, Gaussian sigma = coeff*sqrt(T/MeV). Energies in GeV."""
+    component): E_rec = scale*T + offset, Gaussian sigma = coeff*sqrt(T/MeV). Energies in GeV.
+
+    A 1 MeV recoil reconstructs at 1.0792 - 0.0111 = 1.0681 MeV with sigma = 0.0639 MeV:
+
+    >>> round(float(RESPONSE.mean(MEV)) / MEV, 4), round(float(RESPONSE.sigma(MEV)) / MEV, 4)
+    (1.0681, 0.0639)
+    """
 
     scale: float = 1.0792
     offset: float = -0.0111 * MEV
     sigma_coeff: float = 0.0639 * MEV
 
     def mean(self, T):
+        """Mean reconstructed energy scale*T + offset [GeV] of a recoil T [GeV]."""
         return self.scale * np.asarray(T) + self.offset
 
     def sigma(self, T):
+        """Gaussian resolution sigma_coeff*sqrt(T/MeV) [GeV] at recoil T [GeV]."""
         return self.sigma_coeff * np.sqrt(np.maximum(np.asarray(T), 1e-30) / MEV)
 
     def matrix(self, T, erec_edges) -> np.ndarray:
@@ -94,13 +102,25 @@ RESPONSE = Response()
 
 def nh_to_erec(nh) -> np.ndarray:
     """Borexino N_h to the electron-equivalent energy axis [GeV] (fit to the energy_keV column,
-    section 4.2): E[keV] = 0.41 + 2.252 N_h + 5.42e-4 N_h^2."""
+    section 4.2 of solar_borexino.md): E[keV] = 0.41 + 2.252 N_h + 5.42e-4 N_h^2.
+
+    The lower edge of the fit window, N_h = 100, is 0.41 + 225.2 + 5.42 keV:
+
+    >>> round(float(nh_to_erec(100)) * 1e6, 2)
+    231.03
+    """
     nh = np.asarray(nh, dtype=float)
     return (0.41 + 2.252 * nh + 5.42e-4 * nh**2) * 1e-6
 
 
 def window_edges(window=WINDOW_NH) -> np.ndarray:
-    """Bin edges [GeV] of the 1-N_h bins of the fit window (edges at N_h +- 0.5)."""
+    """Bin edges [GeV] of the 1-N_h bins of the fit window (edges at N_h +- 0.5; solar_borexino.md
+    section 4.2: 401 bins over 0.23-1.26 MeV).
+
+    >>> e = window_edges()
+    >>> len(e) - 1, round(float(e[0]) / MEV, 3), round(float(e[-1]) / MEV, 3)
+    (401, 0.23, 1.263)
+    """
     lo, hi = window
     return nh_to_erec(np.arange(lo, hi + 2) - 0.5)
 
@@ -112,7 +132,15 @@ BACKGROUNDS = ("C14", "pileup", "Po210", "Kr85", "Bi210", "C11", "ext")
 
 @dataclass(frozen=True)
 class PhaseIIData:
-    """The public Phase-II spectrum in the fit window."""
+    """The public Phase-II spectrum in the fit window (solar_borexino.md section 4.2; Borexino
+    arXiv:1707.09279 Fig. 6a): N_h, edges [GeV], counts [events per bin], Borexino's fitted background
+    shapes and total fit [events per bin]. :func:`load_data` builds it from the data files; a toy one:
+
+    >>> e = window_edges()[:3]
+    >>> d = PhaseIIData(np.array([100, 101]), e, np.array([5.0, 7.0]), {}, np.array([6.0, 6.0]))
+    >>> float(d.counts.sum() - d.borexino_total.sum())
+    0.0
+    """
 
     nh: np.ndarray
     edges: np.ndarray  # GeV
@@ -127,7 +155,13 @@ def load_data(data_dir=None, window=WINDOW_NH) -> PhaseIIData:
 
     Counts are round(data x 582.326). Where Po210 > 50 % of total, (total - sum of components) is
     added to the Po210 shape to restore the discrete N_h structure under the alpha peak
-    (section 4.2).
+    (solar_borexino.md section 4.2). Raises detectors.data.DataError when the file is missing. With the
+    data files (``tests/validation/test_borexino_limit.py`` checks them) ``load_data().counts`` holds the 401 bins of
+    the window. Without them:
+
+    >>> load_data("/nonexistent")
+    Traceback (most recent call last):
+    darktmm.detectors.data.DataError: --data-dir /nonexistent is not a directory
     """
     p = datamod.path(DATA_FILE, data_dir)
     try:
@@ -172,7 +206,14 @@ N_FINE = 1200
 
 @dataclass
 class Spectrum:
-    """One process: true and folded spectra in cpd/100 t per bin, with MC errors."""
+    """One process: true and folded spectra in cpd/100 t per bin, with MC errors; energies (edges) in GeV.
+    Built by :func:`spectrum` (solar_borexino.md sections 3 and 5).
+
+    >>> z = np.ones(2)
+    >>> s = Spectrum("pp", "sm", window_edges()[:3], z, 0 * z, window_edges()[:3], z, 0 * z)
+    >>> float(s.folded.sum()), s.neval
+    (2.0, 0)
+    """
 
     name: str
     kind: str
@@ -211,6 +252,16 @@ def spectrum(
     """VEGAS true and folded spectrum of one process, to relative precision ``rtol`` per bin.
 
     Bins below ``floor`` [cpd/100 t per bin] are not required to converge (templates for a sum).
+    Edges in GeV; folding with the :class:`Response` of solar_borexino.md section 5.
+
+    The response is normalised: folded into one wide bin, the pep line keeps its true rate
+    [cpd/100 t] (recoils 0.05-1.22 MeV):
+
+    >>> from darktmm.spectra.recoil import RecoilProcess
+    >>> pep = RecoilProcess("pep", "sm", T_lo=T_RANGE[0], T_hi=T_RANGE[1])
+    >>> s = spectrum(pep, np.array([0.0, 0.01]), np.array([0.0, 0.01]), rtol=1e-2, n_fine=100)
+    >>> round(float(s.folded[0]), 2), round(float(s.true[0]), 2)
+    (2.65, 2.65)
     """
     if process.is_line and len(process.comp.lines) > 1:
         # one line at a time: each line's Compton edge T_max then sits on a fine-bin edge
@@ -280,7 +331,12 @@ def spectrum(
 
 
 def zero_threshold_rate(component: str, *, osc=NUFIT52, profile=None, seed=0, rtol=1e-4) -> float:
-    """SM interaction rate for 0 < T < T_max [cpd/100 t] (section 3 check values), by VEGAS."""
+    """SM interaction rate for 0 < T < T_max [cpd/100 t] (solar_borexino.md section 3 check values), by
+    VEGAS. The pep line with NuFIT 5.2 and the BKS cross-section (check value 2.777):
+
+    >>> f"{zero_threshold_rate('pep'):.3g}"
+    '2.78'
+    """
     proc = RecoilProcess(component, "sm", T_lo=1e-9, T_hi=1.0, osc=osc, profile=profile)
     integ = Vegas(proc.ndim, seed=seed, neval=20_000)
     integ.train(proc, nitn=6)
@@ -289,6 +345,13 @@ def zero_threshold_rate(component: str, *, osc=NUFIT52, profile=None, seed=0, rt
 
 
 def default_true_edges():
+    """True-recoil edges [GeV] of the templates: 10 keV bins over 0-1.7 MeV (the range :data:`T_RANGE`
+    of solar_borexino.md section 9).
+
+    >>> e = default_true_edges()
+    >>> len(e) - 1, round(float(e[1] - e[0]) / MEV, 6), round(float(e[-1]) / MEV, 6)
+    (170, 0.01, 1.7)
+    """
     return np.linspace(0.0, 1.7 * MEV, 171)
 
 
@@ -305,7 +368,14 @@ def _run(jobs):
 
 
 def sm_spectra(edges, *, rtol=1e-3, seed=0, osc=NUFIT52, profiles=None, true_edges=None):
-    """SM spectra (SSM fluxes) for every solar component, and their zero-threshold rates."""
+    """SM spectra (SSM fluxes) for every solar component, and their zero-threshold rates [cpd/100 t]
+    (solar_borexino.md sections 2-3; spectra per :func:`spectrum`, rates per :func:`zero_threshold_rate`).
+    A full run takes seconds (``tests/validation/test_borexino_limit.py`` checks the rates against section 3: pp 132.54,
+    7Be 48.28, pep 2.777 with NuFIT 5.2, BKS). Its keys are the components:
+
+    >>> SOLAR
+    ('pp', '7Be', 'pep', '13N', '15O', '17F', '8B', 'hep')
+    """
     true_edges = default_true_edges() if true_edges is None else true_edges
     jobs = []
     for k, c in enumerate(SOLAR):
@@ -340,7 +410,12 @@ def tmm_spectra(
     every component does, bin by bin (the ``spectrum`` command).
 
     The moment is flavour blind with eps*mu_eff = ``mu_eff`` [mu_B] unless ``moment_muB`` (the
-    mass-basis matrix eps*mu_D) is given.
+    mass-basis matrix eps*mu_D) is given. Spectra in cpd/100 t per bin (solar_borexino.md sections 7, 9;
+    a run takes about a second, so the example shows the validated input):
+
+    >>> tmm_spectra(-1.0, window_edges())
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: m_ap = -1 GeV is outside the allowed range [0, inf] GeV
     """
     true_edges = default_true_edges() if true_edges is None else true_edges
     lam = DarkSector.flavour_blind(m_ap, 1.0, mu_eff).mu_D_muB if moment_muB is None else moment_muB
@@ -374,7 +449,13 @@ TREATMENTS = {
 
 @dataclass(frozen=True)
 class Prior:
-    """A Gaussian prior of one nuisance of the spectral fit: center +- sigma [unit], with its source."""
+    """A Gaussian prior of one nuisance of the spectral fit: center +- sigma [unit], with its source
+    (solar_borexino.md section 7 item 5).
+
+    >>> p = NUISANCE_PRIORS["pep"]
+    >>> p.center, p.sigma, p.unit
+    (2.74, 0.04, 'cpd/100t')
+    """
 
     center: float
     sigma: float
@@ -446,7 +527,8 @@ def _systematic_names(systematics) -> tuple[str, ...]:
 
 def priors(treatment: str = "ssm", systematics=False) -> dict:
     """Every Gaussian prior of the spectral fit as {name: {center, sigma, unit, source}}, for
-    ``describe()`` and the output metadata (sigma None: free, no constraint).
+    ``describe()`` and the output metadata (sigma None: free, no constraint). Centres of the SSM B16-HZ
+    treatment (solar_borexino.md section 7 item 5): pp 131.1 +- 1 %, 7Be 47.9 +- 6 % [cpd/100 t].
 
     >>> p = priors("ssm", systematics=True)
     >>> p["pp"]["sigma"], round(p["exposure"]["sigma"], 4)
@@ -490,7 +572,8 @@ def response_derivatives(
     The true-recoil histogram of ``spec`` is refolded, piecewise constant over ``sub`` sub-bins of
     each true bin, at p +- h (central difference, h = 0.1 of the prior width); the
     piecewise-constant error cancels in the difference to first order. First-order template
-    morphing (a linear shape systematic, as HistFactory's histosys, Cranmer et al. CERN-OPEN-2012-016).
+    morphing (a linear shape systematic, as HistFactory's histosys, Cranmer et al. CERN-OPEN-2012-016;
+    the response of solar_borexino.md section 5).
 
     A line of recoils at T = 0.5 MeV: moving the offset by dE moves the mean E_rec by dE, so
     sum_b E_b dF_b/d offset equals the total rate (here 1)
@@ -538,6 +621,13 @@ def build_model(
     enters as a Barlow-Beeston-lite nuisance (``LinearPoissonModel(A_var=...)``).
     ``systematics``: add the nuisances of :data:`SYSTEMATIC_PRIORS` (exposure, response), between
     the backgrounds and s: True for all of them, or an iterable of their names.
+    Source: solar_borexino.md section 7. The parameters, on a two-bin toy input:
+
+    >>> e, z = window_edges()[:3], np.ones(2)
+    >>> sp = {c: Spectrum(c, "sm", e[:2], z[:1], 0 * z[:1], e, z, 0 * z) for c in SOLAR}
+    >>> d = PhaseIIData(np.array([100, 101]), e, np.array([5.0, 5.0]), {b: z for b in BACKGROUNDS}, 10 * z)
+    >>> build_model(d, sp, {c: 1.0 for c in SOLAR}, sp).names
+    ['pp', '7Be', 'pep', 'CNO', 'C14', 'pileup', 'Po210', 'Kr85', 'Bi210', 'C11', 'ext', 's']
     """
     if treatment not in TREATMENTS:
         raise ParameterError(f"treatment = {treatment!r}; choose from {sorted(TREATMENTS)}")
@@ -645,7 +735,11 @@ class LimitPoint:
     """One 90 % CL upper limit on eps*mu_eff [mu_B] with its Asimov expected band [mu_B].
 
     expected_m2 .. expected_p2 are the -2, -1, +1, +2 sigma quantiles of the background-only
-    limit distribution (``stats.asimov_band``), mapped from theta = (mu/MU_REF)^2 to mu.
+    limit distribution (``stats.asimov_band``), mapped from theta = (mu/MU_REF)^2 to mu
+    (arXiv:1007.1727; solar_borexino.md sections 7-8).
+
+    >>> LimitPoint(0.0, 3.2e-11, 2.9e-11, expected_m1=2.0e-11, expected_p1=4.0e-11).band.expected
+    2.9e-11
     """
 
     m_ap: float  # GeV
@@ -664,6 +758,7 @@ class LimitPoint:
 
     @property
     def band(self) -> Band:
+        """The expected limits as a :class:`detectors.stats.Band` [mu_B]."""
         return Band(self.expected_m2, self.expected_m1, self.expected, self.expected_p1, self.expected_p2)
 
 
@@ -690,7 +785,13 @@ def spectral_limit_from_templates(
 
     ``method_cl="profile"``: q~(s) = 2.71 on s = (mu/MU_REF)^2 >= 0; ``"cls"``: asymptotic CLs =
     0.10. The band (``expected=True``; always computed for CLs, which needs q_A) comes from the
-    Asimov data set of the background-only fit to the data (``stats.asimov_band``).
+    Asimov data set of the background-only fit to the data (``stats.asimov_band``; arXiv:1007.1727,
+    solar_borexino.md sections 7-8: the Asimov median is 3.41e-11 mu_B at m_A' -> 0). Needs the
+    templates of :func:`sm_spectra` and :func:`tmm_spectra` (seconds); the options are checked first:
+
+    >>> spectral_limit_from_templates(None, None, None, None, 0.0, asimov="x")
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: asimov = 'x'; choose from ['nominal', 'fitted']
     """
     _check_method_cl(method_cl)
     if asimov not in ASIMOV_KINDS:
@@ -783,7 +884,13 @@ def tmm_rate_above(
     osc=NUFIT52,
     profile=None,
 ) -> float:
-    """TMM-induced rate with true recoil T > T_th [cpd/100 t], by VEGAS."""
+    """TMM-induced rate with true recoil T > T_th [cpd/100 t], by VEGAS (solar_borexino.md section 10).
+    m_ap, T_th in GeV, mu_eff in mu_B. The rate scales as mu_eff^2, and it vanishes above the pp endpoint:
+
+    >>> r = tmm_rate_above("7Be", 0.0, mu_eff=2e-11) / tmm_rate_above("7Be", 0.0, mu_eff=1e-11)
+    >>> round(r, 9), tmm_rate_above("pp", 0.0, T_th=0.5 * MEV)
+    (4.0, 0.0)
+    """
     lam = DarkSector.flavour_blind(m_ap, 1.0, mu_eff).mu_D_muB if moment_muB is None else moment_muB
     proc = RecoilProcess(
         component, "tmm", T_lo=T_th, T_hi=1.0, m_ap=m_ap, moment_muB=lam, osc=osc, profile=profile
@@ -798,7 +905,15 @@ def tmm_rate_above(
 def rate_limit(m_ap, *, T_th=RATE_T_THRESHOLD, seed=0, method_cl: str = "profile") -> LimitPoint:
     """The built-in rate-based limit (no data files): Delta chi^2 = 2.71 on s = (mu/MU_REF)^2
     (``stats.quadratic_chi2_limit``), or asymptotic CLs = 0.10; the band from the exact
-    sigma_A = 1/sqrt(dR V^-1 dR) of this Gaussian chi^2."""
+    sigma_A = 1/sqrt(dR V^-1 dR) of this Gaussian chi^2. Source: solar_borexino.md section 10 (rates
+    arXiv:1707.09279, correlations arXiv:2312.12907 Sec. VII D); limit and band in mu_B, m_ap in GeV.
+    ``rate_limit(0.0).limit`` is 3.23e-11 mu_B (section 10: 3.2e-11 at T_th = 0.19 MeV; checked in
+    ``tests/validation/test_borexino_limit.py``, 0.3 s). The options are checked first:
+
+    >>> rate_limit(0.0, method_cl="x")
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: method_cl = 'x'; choose from ['profile', 'cls']
+    """
     _check_method_cl(method_cl)
     dR = np.array([tmm_rate_above(c, m_ap, T_th, seed=seed + k) for k, c in enumerate(("pp", "pep", "7Be"))])
     res = quadratic_chi2_limit(RATES_OBS - RATES_SSM, dR, RATES_INV_COV, delta=DELTA_90)
@@ -862,7 +977,12 @@ def limit(
     (spectral when the data are found, else rates). ``method_cl``: "profile" (q~ = 2.71, the
     baseline) or "cls" (asymptotic CLs = 0.10). ``mc_errors``, ``systematics``: see
     :func:`build_model` (spectral fit only). Returns (points, info dict); info records the choices
-    and, with systematics, the priors.
+    and, with systematics, the priors. Source: solar_borexino.md sections 7-10. A run takes seconds
+    (``darktmm limit borexino``); the method is checked first:
+
+    >>> limit([0.0], method="x")
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: method = 'x'; choose auto, spectral or rates
     """
     masses = [check_range("m_ap", m, 0.0, None, unit="GeV") for m in np.atleast_1d(masses)]
     if method not in ("auto", "spectral", "rates"):
@@ -910,7 +1030,14 @@ def limit(
 
 
 def production_profiles(data_dir=None):
-    """Production-zone distributions from the SNuDD files when found, else None (built-in defaults)."""
+    """Production-zone distributions from the SNuDD files when found, else None (built-in defaults;
+    solar_borexino.md section 1). With the data directory it maps each of :data:`SOLAR` to a profile; a
+    mistyped directory is an error, not a fallback:
+
+    >>> production_profiles("/nonexistent")
+    Traceback (most recent call last):
+    darktmm.detectors.data.DataError: --data-dir /nonexistent is not a directory
+    """
     from darktmm.detectors.solar_data import production_profile
 
     datamod.check_data_dir(data_dir)  # a mistyped --data-dir is an error, not a fallback
@@ -921,7 +1048,12 @@ def production_profiles(data_dir=None):
 
 
 def describe() -> dict:
-    """Metadata for output files: set-up, response, data and citations."""
+    """Metadata for output files: set-up, response, data and citations (solar_borexino.md sections 4-5, 11).
+
+    >>> d = describe()
+    >>> d["published_limit_muB"], d["exposure_tfc_day_100t"]   # arXiv:1707.09355; section 4.1
+    (2.8e-11, 582.326)
+    """
     return {
         "experiment": "Borexino Phase II",
         "live_days": LIVE_DAYS,
@@ -948,7 +1080,13 @@ class SpectrumFit:
 
     ``sm``/``tmm`` map each solar component to its :class:`Spectrum` [cpd/100 t per bin];
     ``rates`` are the SM zero-threshold rates [cpd/100 t]; ``data``, ``fit`` and ``bestfit``
-    [events per bin] are None without the data files.
+    [events per bin] are None without the data files. Built by :func:`fit_spectrum`
+    (solar_borexino.md section 7).
+
+    >>> s = Spectrum("pp", "sm", np.zeros(2), np.zeros(1), np.zeros(1), np.zeros(2), np.zeros(1), np.zeros(1))
+    >>> s.neval, s.max_rel_error = 1, 0.002
+    >>> SpectrumFit(None, np.zeros(2), {"pp": s}, {}, {}, None, None, None, (), "built-in").max_rel_error
+    0.002
     """
 
     model: DarkSector
@@ -972,7 +1110,13 @@ def fit_spectrum(model: DarkSector, *, data_dir=None, rtol=1e-3, seed=1, treatme
     """VEGAS spectra of every solar component for ``model`` (flavour structure and m_A' as given),
     folded with :data:`RESPONSE`, and the binned Poisson fit to the Phase-II data when they are
     found (section 7: all nuisances profiled, TMM strength free). A worked example with its
-    checked-in output is ``examples/python_api.py`` (rerun by ``tests/test_examples.py``).
+    checked-in output is ``examples/python_api.py`` (rerun by ``tests/test_examples.py``); it takes seconds.
+    Source: solar_borexino.md sections 3-7. A mistyped data directory is an error:
+
+    >>> from darktmm.spectra.model import DarkSector
+    >>> fit_spectrum(DarkSector.flavour_blind(0.0, 1.0, 1e-11), data_dir="/nonexistent")
+    Traceback (most recent call last):
+    darktmm.detectors.data.DataError: --data-dir /nonexistent is not a directory
     """
     have = datamod.available(DATA_FILE, data_dir)
     data = load_data(data_dir) if have else None

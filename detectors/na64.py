@@ -70,7 +70,12 @@ CITATION = "NA64, Yu. M. Andreev et al., PRL 131 (2023) 161801, arXiv:2307.02404
 # --- the published inputs -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Dataset:
-    """The numbers of the 2023 electron-mode result that the recast uses (accelerator.md 6.1)."""
+    """The numbers of the 2023 electron-mode result that the recast uses (accelerator.md 6.1;
+    NA64 arXiv:2307.02404). Energies in GeV, target depth in X0, counts in events.
+
+    >>> DATASET.E0, DATASET.n_eot, DATASET.n_obs, round(DATASET.n90, 3)
+    (100.0, 937000000000.0, 0, 2.303)
+    """
 
     E0: float = 100.0  # beam energy [GeV] [R]
     n_eot: float = 9.37e11  # electrons on target, 2016-2022 [V: abstract]
@@ -90,7 +95,11 @@ class Dataset:
 
     @property
     def rel_sigma_signal(self) -> float:
-        """Efficiency (+) EOT relative uncertainty, in quadrature (dimensionless)."""
+        """Efficiency (+) EOT relative uncertainty, in quadrature (dimensionless).
+
+        >>> round(DATASET.rel_sigma_signal, 4)   # sqrt(0.10^2 + 0.02^2)
+        0.102
+        """
         return math.hypot(self.rel_sigma_efficiency, self.rel_sigma_eot)
 
     def s_up(self, systematics: bool = True) -> float:
@@ -118,7 +127,12 @@ DATASET = Dataset()
 
 
 def load_data(data_dir=None) -> Dataset:
-    """The published inputs (numbers from the paper). The published curve: :func:`load_curve`."""
+    """The published inputs (numbers from the paper, arXiv:2307.02404; accelerator.md 6.1). The published
+    curve: :func:`load_curve`. ``data_dir`` is accepted for a uniform interface; no file is read.
+
+    >>> load_data() is DATASET
+    True
+    """
     return DATASET
 
 
@@ -135,7 +149,13 @@ CURVE_CITATION = (
 class PublishedCurve:
     """eps_90(m) of NA64 for BR_inv = 1: masses [GeV] (sorted), eps (absolute), source and citation.
 
-    Interpolation: linear in (ln m, ln eps) between the points; inf outside [masses[0], masses[-1]].
+    Interpolation: linear in (ln m, ln eps) between the points; inf outside [masses[0], masses[-1]]
+    (NA64 arXiv:2307.02404; file provenance in shared/data/PROVENANCE.md section 5). On a toy curve the
+    geometric-mean mass gets the geometric-mean eps:
+
+    >>> c = PublishedCurve(np.array([0.01, 0.1]), np.array([1e-5, 1e-4]), "toy")
+    >>> f"{c(math.sqrt(0.001)):.4g}", c(1.0)
+    ('3.162e-05', inf)
     """
 
     masses: np.ndarray
@@ -144,6 +164,7 @@ class PublishedCurve:
     citation: str = CURVE_CITATION
 
     def __call__(self, m):
+        """eps_90 at mass ``m`` [GeV] (scalar or array); ParameterError for m <= 0."""
         m = np.asarray(m, dtype=float)
         if np.any(~(m > 0)):
             raise ParameterError(f"m_ap must be > 0 GeV, got {m!r}")
@@ -160,6 +181,12 @@ def load_curve(data_dir=None) -> PublishedCurve:
 
         c = load_curve()
         f"{c(0.01):.3g}", f"{c(0.24):.3g}"   # ('2.19e-05', '1.39e-04')
+
+    Source: NA64 arXiv:2307.02404 (shared/data/PROVENANCE.md section 5). Without the files:
+
+    >>> load_curve("/nonexistent")
+    Traceback (most recent call last):
+    darktmm.detectors.data.DataError: --data-dir /nonexistent is not a directory
     """
     arr = datamod.load_table(DATA_FILE, data_dir, delimiter=",")
     if arr.ndim != 2 or arr.shape[1] != 2 or len(arr) < 10:
@@ -198,7 +225,12 @@ class EffectiveEfficiency:
     0.24 GeV 0.99, 0.26 GeV 0.95, 0.29 GeV 0.89, 0.5 GeV 1.00, 1 GeV 1.01. On the steep edges of the
     annihilation dip (0.20-0.225 and 0.28-0.31 GeV, |d ln eps/d ln m| ~ 10-13) the ratio is 0.81-1.21; a
     uniform 1.5 % mass offset of the published dip (digitisation, or NA64's mass grid) brings it within 1.0 +- 0.1
-    (tests/test_na64.py::test_closure_published_curve).
+    (tests/test_na64.py::test_closure_published_curve). Published curve: NA64 arXiv:2307.02404.
+
+    >>> EFFICIENCY.formula
+    'eff(m) = 0.4047 (m/0.1 GeV)^(-0.0307)'
+    >>> [round(float(EFFICIENCY(m)), 3) for m in (0.001, 0.1, 1.0)]
+    [0.466, 0.405, 0.377]
     """
 
     eff_ref: float = 0.4047
@@ -209,11 +241,13 @@ class EffectiveEfficiency:
     )
 
     def __call__(self, m):
+        """eff(m) at mass ``m`` [GeV] (dimensionless)."""
         m = np.asarray(m, dtype=float)
         return self.eff_ref * (m / self.m_ref_GeV) ** (-self.slope)
 
     @property
     def formula(self) -> str:
+        """The efficiency law as text, for output files."""
         return f"eff(m) = {self.eff_ref:.4g} (m/{self.m_ref_GeV:g} GeV)^(-{self.slope:.4g})"
 
     def as_dict(self) -> dict:
@@ -243,6 +277,11 @@ class ECALResponse:
     ECAL (NA64, PRD 97 (2018) 072002, arXiv:1710.00971; Gninenko et al., PRD 94 (2016) 095025,
     arXiv:1604.08432) [R, not re-read: approximate]. sigma(E_ECAL = 50 GeV) = 1.22 GeV: the fold moves the
     yield by < 1 %, so the exact values matter little.
+
+    >>> round(float(RESPONSE.sigma(50.0)), 4)            # 50 GeV x sqrt(0.1^2/50 + 0.02^2)
+    1.2247
+    >>> float(RESPONSE.pass_probability(50.0))           # an A' exactly at the cut passes half the time
+    0.5
     """
 
     stochastic: float = 0.10
@@ -283,6 +322,11 @@ class SignalYield:
     contributes at 100 GeV, on bound electrons ~0.15-0.37 GeV), ECAL-folded. ``E_resonance``: its
     yield-weighted mean A' energy [GeV]; ``E_ann``, ``w_ann``: its A' energies and yields (sum = annihilation).
     ``E_ap``, ``weights``: the E_A' spectrum of the accepted bremsstrahlung signal (for P_inv).
+    Computed by :func:`signal_yield` (accelerator.md 6.2-6.3).
+
+    >>> y = SignalYield(0.01, 0.0115, 1e-5, 0.0005, 71.3, np.array([75.0]), np.array([1.0]), 41.75, 1000)
+    >>> round(y.total, 6)
+    0.012
     """
 
     m_ap: float
@@ -299,6 +343,7 @@ class SignalYield:
 
     @property
     def total(self) -> float:
+        """brem + annihilation, per EOT per eps^2."""
         return self.brem + self.annihilation
 
 
@@ -311,7 +356,12 @@ def _check_mass(m, E0):
 
 def signal_process(m, eps=1.0, *, dataset: Dataset = DATASET, response: ECALResponse = RESPONSE, folded=True):
     """:class:`spectra.accel_mc.DarkBremProcess` for NA64: generator cut E_cut - 6 sigma, ECAL pass probability
-    as the acceptance (``folded``), or the plain E_A' > E_cut yield (``folded=False``)."""
+    as the acceptance (``folded``), or the plain E_A' > E_cut yield (``folded=False``). m in GeV
+    (accelerator.md 6.2-6.3). None when no A' can reach the generator cut (41.75 GeV):
+
+    >>> round(RESPONSE.generator_cut(), 2), signal_process(60.0) is None
+    (41.75, True)
+    """
     m = _check_mass(m, dataset.E0)
     if not folded:
         return DarkBremProcess(m, dataset.E0, dataset.E_cut, dataset.T_X0, eps)
@@ -328,6 +378,12 @@ def annihilation_spectrum(m, *, dataset: Dataset = DATASET, response: ECALRespon
     ``bound``: on the bound Pb electrons (:func:`spectra.darkbrem.annihilation_spectrum_bound`: Compton profile,
     impulse approximation, arXiv:2403.15387), else on electrons at rest (:func:`spectra.darkbrem.annihilation_yield`).
     Positron track length: Rossi approximation A (:func:`spectra.darkbrem.positron_track_length`).
+    m in GeV (accelerator.md 6.2). On electrons at rest the A' carries E_R = m^2/(2 m_e), and only
+    0.226 < m < 0.32 GeV resonates above the cut:
+
+    >>> E, y = annihilation_spectrum(0.27, bound=False)
+    >>> round(float(E[0]), 2), round(0.27**2 / (2 * M_E), 2), len(annihilation_spectrum(0.1, bound=False)[0])
+    (71.33, 71.33, 0)
     """
     E_gen = response.generator_cut(dataset.E0, dataset.E_cut)
     acc = functools.partial(response.pass_probability, E0=dataset.E0, E_cut=dataset.E_cut)
@@ -381,7 +437,13 @@ def signal_yield(
     bound_electrons=True,
 ) -> SignalYield:
     """Y1(m): the accepted A' yield per EOT per unit eps^2 (VEGAS to ``rtol``), cached per argument set.
-    ``annihilation``: add resonant annihilation (on bound electrons unless ``bound_electrons=False``)."""
+    ``annihilation``: add resonant annihilation (on bound electrons unless ``bound_electrons=False``).
+    m in GeV; source accelerator.md 6.2-6.3 (VEGAS run of 0.1-0.3 s: Y1(0.01 GeV) = 0.0115). Cheap limits: the
+    leading-log ETL normalisation vanishes for m <= m_e, and nothing passes above the generator cut:
+
+    >>> signal_yield(1e-4).brem, signal_yield(60.0).total
+    (0.0, 0.0)
+    """
     m = _check_mass(m, dataset.E0)
     rtol = check_range("rtol", rtol, 1e-6, 0.5)
     return _signal_yield_cached(
@@ -397,7 +459,14 @@ def signal_yield(
 
 
 def quad_yield(m, dataset: Dataset = DATASET) -> float:
-    """Y1 for E_A' > E_cut without the ECAL fold, by nested quad (:func:`spectra.darkbrem.thick_target_yield`)."""
+    """Y1 for E_A' > E_cut without the ECAL fold, by nested quad (:func:`spectra.darkbrem.thick_target_yield`;
+    accelerator.md 6.3). Per EOT per eps^2; m in GeV. It takes about a second (``quad_yield(0.01)`` =
+    0.01151, the independent check of the VEGAS yield in ``tests/test_na64.py``); the mass is checked first:
+
+    >>> quad_yield(200.0)
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: m_A' = 200 GeV > E0 = 100 GeV: NA64 cannot produce it
+    """
     m = _check_mass(m, dataset.E0)
     return db.thick_target_yield(m, dataset.E0, dataset.E_cut, dataset.T_X0)
 
@@ -460,6 +529,12 @@ def eps_max(
     (:meth:`Dataset.expected`): ``expected``, ``expected_m2``, ``expected_m1``, ``expected_p1``,
     ``expected_p2`` (non-strictly ordered m2 <= m1 <= expected <= p1 <= p2; with b = 0.53 the -2, -1 sigma and
     median quantiles are all n = 0, so expected_m2 = expected_m1 = expected = the observed limit).
+
+    A full point takes 1-3 s (VEGAS yield plus the bound-electron annihilation; ``tests/test_na64.py`` checks
+    the closure against the published curve). A mass whose A' cannot pass the cut has no limit:
+
+    >>> eps_max(60.0, annihilation=False).note
+    "not computed at m_A' = 60 GeV: no A' with E_miss > 50 GeV can be produced"
     """
     m = _check_mass(m_ap, dataset.E0)
     check_range("gamma_dark", gamma_dark, 0.0, None, unit="GeV")
@@ -564,7 +639,13 @@ def limit(
     progress=None,
 ):
     """eps_max at every mass [GeV]. Returns (points, info); info records the efficiency model and the
-    efficiency used at every mass (``efficiency_per_mass``)."""
+    efficiency used at every mass (``efficiency_per_mass``). Recast of NA64 arXiv:2307.02404
+    (accelerator.md 6.3); points are :class:`EpsLimit`.
+
+    >>> pts, info = limit([60.0], annihilation=False)
+    >>> pts[0].applicable, round(info["s_up"], 3), info["L_det_m"]
+    (False, 2.331, 5.5)
+    """
     t0 = time.perf_counter()
     pts = []
     for m in np.atleast_1d(masses):
@@ -601,7 +682,12 @@ def limit(
 def calibrate_efficiency(curve: PublishedCurve | None = None, *, m_lo=1e-3, m_hi=1.02, exclude=(0.14, 0.37)):
     """Refit :class:`EffectiveEfficiency` on the published curve (the derivation in its docstring; ~10 s).
 
-    Returns (EffectiveEfficiency, masses [GeV], implied efficiencies e_i, fitted values).
+    Returns (EffectiveEfficiency, masses [GeV], implied efficiencies e_i, fitted values). Needs the published
+    curve (NA64 arXiv:2307.02404, :func:`load_curve`) and ~10 s, so it is not run here; on the data files it
+    returns the parameters of the default :data:`EFFICIENCY`:
+
+    >>> EFFICIENCY.eff_ref, EFFICIENCY.m_ref_GeV, EFFICIENCY.slope
+    (0.4047, 0.1, 0.0307)
     """
     c = load_curve() if curve is None else curve
     sel = (c.masses >= m_lo) & (c.masses <= m_hi) & ~((c.masses > exclude[0]) & (c.masses < exclude[1]))
@@ -620,7 +706,14 @@ def calibrate_efficiency(curve: PublishedCurve | None = None, *, m_lo=1e-3, m_hi
 # --- spectra -------------------------------------------------------------------------------------------
 @dataclass
 class NA64Spectra:
-    """Histograms (yield per EOT per bin at the given eps, eps_sig = P_inv = 1) and yields."""
+    """Histograms (yield per EOT per bin at the given eps, eps_sig = P_inv = 1) and yields; energies in GeV.
+    Built by :func:`spectra` (accelerator.md 6.2-6.3).
+
+    >>> e = np.linspace(40.0, 100.0, 61)
+    >>> sp = NA64Spectra(0.01, 1.0, 0.0, 1e-12, 0.0, 0.0, 0.0, 0.0, 0.0, {"E_miss_true": (e, 0 * e[1:], 0 * e[1:])}, 0.0, 0)
+    >>> sp.yield_signal
+    1e-12
+    """
 
     m_ap: float
     eps: float
@@ -648,7 +741,14 @@ def spectra(
     neval=50_000,
     max_itn=30,
 ) -> NA64Spectra:
-    """x = E_A'/E_e (signal box), E_miss true and ECAL-folded, A' angle, and the yields per EOT at eps."""
+    """x = E_A'/E_e (signal box), E_miss true and ECAL-folded, A' angle, and the yields per EOT at eps.
+    m in GeV; source accelerator.md 6.2-6.3. A run takes seconds (``darktmm spectrum na64``); the mass is
+    checked against the generator cut first:
+
+    >>> spectra(60.0, 1e-4)
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: m_A' = 60 GeV: no A' with E_miss > 50 GeV (generator cut 41.8 GeV)
+    """
     m = _check_mass(m, dataset.E0)
     eps = check_range("eps", eps, 0.0, 1.0)
     E0, E_cut = dataset.E0, dataset.E_cut
@@ -706,7 +806,11 @@ def spectra(
 
 
 def etl_reference_pb() -> float:
-    """sigma_ETL(m = 16.7 MeV, E0 = 150 GeV, eps = 1e-4, Pb) [pb]; DMG4 quotes 3643 pb (accelerator.md 6.2d)."""
+    """sigma_ETL(m = 16.7 MeV, E0 = 150 GeV, eps = 1e-4, Pb) [pb]; DMG4 quotes 3643 pb (accelerator.md 6.2d).
+
+    >>> round(etl_reference_pb() / 3643.0, 2)
+    1.0
+    """
     return float(db.sigma_etl(150.0, 0.0167, 1e-4)) * GEV2_TO_PB
 
 
@@ -719,6 +823,11 @@ def describe(efficiency=None, masses=None) -> dict:
     default :data:`DESCRIBE_MASSES`), annihilation model, statistics, models and citations.
 
     ``signal_efficiency`` is the number for a flat efficiency, else the model (formula and parameters).
+    Sources: NA64 arXiv:2307.02404 and the list in ``citations``.
+
+    >>> d = describe(0.6)
+    >>> d["signal_efficiency"], round(d["s_up"], 3), d["signal_efficiency_at_masses"]["0.01"]
+    (0.6, 2.331, 0.6)
     """
     d = DATASET
     ms = DESCRIBE_MASSES if masses is None else tuple(float(m) for m in np.atleast_1d(masses))
@@ -797,7 +906,12 @@ __all__ = [
 @dataclass(frozen=True)
 class SignalSummary:
     """Expected NA64 signal of one model point: efficiency, BR_inv, <P_inv>, decay length [m] and
-    N_sig = N_EOT x yield x efficiency x P_inv (events)."""
+    N_sig = N_EOT x yield x efficiency x P_inv (events). Built by :func:`signal_summary` (accelerator.md
+    6.3, 7.5).
+
+    >>> SignalSummary(0.5, 1.0, 1.0, 0.0, 0.4685).n_signal
+    0.4685
+    """
 
     efficiency: float
     br_inv: float
@@ -814,6 +928,17 @@ def signal_summary(
     P_inv = BR_inv + BR_vis exp(-L_det/l) (accelerator.md 7.5) is averaged over the true E_miss
     (= E_A') spectrum above the cut; the yield includes the resonant positron annihilation when
     ``sp`` has it. ``efficiency``: a number, or None for the default of :func:`eps_max`.
+
+    An invisible A' (dark width 1 MeV: P_inv = 1) with a yield of 1e-12 per EOT and efficiency 0.5 gives
+    9.37e11 x 1e-12 x 0.5 = 0.4685 events:
+
+    >>> from darktmm.spectra.model import DarkSector
+    >>> e = np.linspace(40.0, 100.0, 61)
+    >>> v = np.where(e[:-1] >= 50.0, 1.0, 0.0)
+    >>> sp = NA64Spectra(0.01, 1.0, 0.0, 1e-12, 0.0, 0.0, 0.0, 0.0, 0.0, {"E_miss_true": (e, v, 0 * v)}, 0.0, 0)
+    >>> s = signal_summary(DarkSector(m_ap=0.01, eps=1e-4, gamma_dark=1e-3), sp, efficiency=0.5)
+    >>> round(s.p_inv, 6), round(s.n_signal, 4)
+    (1.0, 0.4685)
     """
     L = L_DET_M if L_det_m is None else check_range("L_det_m", L_det_m, 0.0, None, unit="m")
     eff = _efficiency(efficiency, model.m_ap)

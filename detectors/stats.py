@@ -46,7 +46,8 @@ DELTA_90 = 2.71
 
 
 def poisson_deviance(mu, n) -> float:
-    """Poisson deviance -2 ln(L/L_sat) = 2 sum[mu - n + n ln(n/mu)] (Baker & Cousins, NIM 221 (1984) 437).
+    """Poisson deviance -2 ln(L/L_sat) = 2 sum[mu - n + n ln(n/mu)] (Baker & Cousins, NIM 221 (1984) 437;
+    PDG Review of Particle Physics, Statistics, Eq. (40.16)). mu, n in counts; dimensionless.
 
     >>> round(poisson_deviance([10.0], [10.0]), 12), round(poisson_deviance([2.0], [0.0]), 12)
     (0.0, 4.0)
@@ -72,6 +73,16 @@ def _bb_solve(mu, n, var):
 
 @dataclass
 class FitResult:
+    """The result of :meth:`LinearPoissonModel.fit`: parameters at the minimum (in the units of their
+    templates), the minimum deviance -2 ln L (dimensionless), convergence flag and iteration count.
+    Maximum-likelihood fit of a binned Poisson model (PDG Review of Particle Physics, Statistics, Sec. 40.2).
+
+    >>> m = LinearPoissonModel([[1.0]], [0.0], ["s"], [np.nan], [np.inf])
+    >>> r = m.fit(np.array([4.0]))          # one bin: s_hat = n, saturated deviance 0
+    >>> round(float(r.theta[0]), 6), round(r.deviance, 9), r.success
+    (4.0, 0.0, True)
+    """
+
     theta: np.ndarray
     deviance: float
     success: bool
@@ -138,9 +149,12 @@ class LinearPoissonModel:
 
     @property
     def has_mc_errors(self) -> bool:
+        """True when template (``A_var``) or fixed-part (``fixed_var``) MC variances are given, i.e. the
+        fit profiles Barlow-Beeston-lite nuisances."""
         return self.A_var is not None or self.fixed_var is not None
 
     def index(self, name: str) -> int:
+        """Position of parameter ``name`` in ``theta`` (ValueError if unknown)."""
         return self.names.index(name)
 
     def expected(self, theta):
@@ -385,14 +399,17 @@ class ProfileScan:
         self._start = free.theta
 
     def fit_at(self, theta: float) -> FitResult:
+        """The conditional fit with the scanned parameter fixed at ``theta`` (others profiled)."""
         r = self.model.fit(self.n, fix={self.name: float(theta)}, start=self._start)
         self._start = r.theta
         return r
 
     def deviance(self, theta: float) -> float:
+        """The profiled deviance -2 ln L(theta, nuisances_hat(theta)) (dimensionless)."""
         return self.fit_at(theta).deviance
 
     def q(self, theta: float) -> float:
+        """The one-sided statistic q~(theta) of arXiv:1007.1727 Eq. (16): 0 for theta <= theta_hat."""
         if theta <= self.theta_hat:
             return 0.0
         return max(self.deviance(theta) - self.d_min, 0.0)
@@ -429,7 +446,12 @@ def upper_limit(profile, s_hat: float, d_min: float, *, delta: float = DELTA_90,
 
 @dataclass
 class ProfileLimit:
-    """The profile-likelihood limit on one parameter: limit, best fit and minimum deviance."""
+    """The profile-likelihood limit on one parameter: limit, best fit (both in the parameter's unit) and
+    minimum deviance (dimensionless); q~ of arXiv:1007.1727 Eq. (16).
+
+    >>> ProfileLimit(limit=2.3, theta_hat=0.0, d_min=0.0)
+    ProfileLimit(limit=2.3, theta_hat=0.0, d_min=0.0)
+    """
 
     limit: float
     theta_hat: float
@@ -438,7 +460,8 @@ class ProfileLimit:
 
 
 def profile_limit(model: LinearPoissonModel, n, name: str = "s", *, delta: float = DELTA_90) -> ProfileLimit:
-    """Upper limit on parameter ``name`` of ``model`` from data ``n``: q~(theta) = ``delta``.
+    """Upper limit on parameter ``name`` of ``model`` from data ``n``: q~(theta) = ``delta`` (one-sided
+    profile likelihood, arXiv:1007.1727 Eq. (16)); limit in the parameter's unit.
 
     >>> m = LinearPoissonModel([[1.0]], [0.0], ["s"], [np.nan], [np.inf])
     >>> r = profile_limit(m, np.array([10.0]))   # 2[s - 10 + 10 ln(10/s)] = 2.71
@@ -493,7 +516,13 @@ def toy_limits(
 # --- Gaussian chi^2, quadratic in the signal strength -----------------------------------------
 @dataclass
 class QuadraticLimit:
-    """Limit from chi^2(s) = (d - s r)^T V^-1 (d - s r), s >= 0 (all values in units of s)."""
+    """Limit from chi^2(s) = (d - s r)^T V^-1 (d - s r), s >= 0 (all values in units of s); built by
+    :func:`quadratic_chi2_limit` (Gaussian least squares, PDG Review of Particle Physics, Statistics, Sec. 40.2.3).
+
+    >>> q = quadratic_chi2_limit([3.0], [1.0], [[1.0]])   # s_hat = 3, sigma = 1
+    >>> q.s_hat, q.sigma, q.chi2_null, round(q.limit - q.s_hat, 4)   # sqrt(2.71)
+    (3.0, 1.0, 9.0, 1.6462)
+    """
 
     limit: float
     s_hat: float
@@ -541,7 +570,8 @@ BAND_N = (-2, -1, 0, 1, 2)
 @dataclass(frozen=True)
 class Band:
     """Expected upper limits under the background-only hypothesis: the median and the +-1, +-2
-    sigma quantiles (Phi(N) = 2.28, 15.87, 50, 84.13, 97.72 %), in the unit of the limit.
+    sigma quantiles (Phi(N) = 2.28, 15.87, 50, 84.13, 97.72 %), in the unit of the limit (arXiv:1007.1727
+    Sec. 4.3).
 
     >>> Band(1.0, 4.0, 9.0, 16.0, 25.0).map(math.sqrt)
     Band(expected_m2=1.0, expected_m1=2.0, expected=3.0, expected_p1=4.0, expected_p2=5.0)
@@ -558,9 +588,11 @@ class Band:
         return Band(*(float(f(v)) for v in self.as_tuple()))
 
     def as_tuple(self) -> tuple[float, float, float, float, float]:
+        """(m2, m1, median, p1, p2), increasing."""
         return (self.expected_m2, self.expected_m1, self.expected, self.expected_p1, self.expected_p2)
 
     def as_dict(self) -> dict[str, float]:
+        """{"expected_m2": ..., ..., "expected_p2": ...}, the field names as keys."""
         return dict(
             zip(("expected_m2", "expected_m1", "expected", "expected_p1", "expected_p2"), self.as_tuple())
         )
@@ -761,7 +793,9 @@ def cls_upper_limit(
 
     ``q_obs``: q~(theta) on the data; ``q_asimov``: q~(theta) on the background-only Asimov data.
 
-    Gaussian example, sigma = 1, theta_hat = 0: the limit is the median, sqrt(q_A) = 1.645
+    Asymptotic formulae of arXiv:1007.1727 with CLs (Read, J. Phys. G 28 (2002) 2693; Junk,
+    arXiv:hep-ex/9902006). Gaussian example, sigma = 1, theta_hat = 0: the limit is the median,
+    sqrt(q_A) = 1.645
 
     >>> round(cls_upper_limit(lambda t: t * t, lambda t: t * t), 3)
     1.645
@@ -773,7 +807,8 @@ def cls_upper_limit(
 
 
 def poisson_zero_events_limit(cl: float = 0.9) -> float:
-    """Signal s with P(0|s+b)/P(0|b) = exp(-s) = 1 - cl: 2.303 for 90 % CL (independent of b).
+    """Signal s [events] with P(0|s+b)/P(0|b) = exp(-s) = 1 - cl: 2.303 for 90 % CL (independent of b;
+    PDG Review of Particle Physics, Statistics, Sec. 40.4.2, Table 40.3).
 
     >>> round(poisson_zero_events_limit(0.9), 3)
     2.303
@@ -782,7 +817,8 @@ def poisson_zero_events_limit(cl: float = 0.9) -> float:
 
 
 def chi2_rates(r_obs, r_th, inv_cov) -> float:
-    """chi^2 = (R_obs - R_th)^T V^-1 (R_obs - R_th).
+    """chi^2 = (R_obs - R_th)^T V^-1 (R_obs - R_th), dimensionless (rates and V in matching units; PDG
+    Review of Particle Physics, Statistics, Eq. (40.19)).
 
     >>> chi2_rates([1.0, 2.0], [0.0, 0.0], [[1.0, 0.0], [0.0, 0.25]])
     2.0
@@ -807,7 +843,8 @@ def _smear_nodes(rel_sigma: float, n: int = 48):
 def cls_counting(s, n_obs: int, b: float = 0.0, rel_sigma: float = 0.0) -> float:
     """CLs = P(N <= n | kappa s + b)/P(N <= n | b) of a counting search, with the signal scaled by a smeared
     efficiency kappa ~ N(1, rel_sigma) (truncated at 0) averaged in the numerator (Cousins & Highland, NIM
-    A320 (1992) 331; CLs: A. L. Read, J. Phys. G 28 (2002) 2693). s, b in events.
+    A320 (1992) 331; CLs: A. L. Read, J. Phys. G 28 (2002) 2693; PDG Review of Particle Physics,
+    Statistics, Sec. 40.4.2.4). s, b in events.
 
     >>> round(cls_counting(math.log(10.0), 0, 3.0), 6)  # n = 0: exp(-s), independent of b
     0.1
@@ -823,7 +860,8 @@ def poisson_cls_upper_limit(n_obs: int, b: float = 0.0, cl: float = 0.9, rel_sig
     """The CLs upper limit s_up [events] of a counting search: cls_counting(s_up) = 1 - cl.
 
     rel_sigma: relative Gaussian uncertainty of the signal normalisation (efficiency x luminosity, added in
-    quadrature by the caller), integrated out as in Cousins & Highland (NIM A320 (1992) 331). n_obs = 0:
+    quadrature by the caller), integrated out as in Cousins & Highland (NIM A320 (1992) 331; CLs as in the
+    PDG Review of Particle Physics, Statistics, Sec. 40.4.2.4). n_obs = 0:
     s_up = ln(1/(1 - cl)) = 2.303 for 90 % CL, whatever b; with rel_sigma see :func:`cousins_highland_zero`.
 
     >>> round(poisson_cls_upper_limit(0, 0.53), 4), round(poisson_cls_upper_limit(1, 0.53), 3)
@@ -849,7 +887,8 @@ def poisson_cls_upper_limit(n_obs: int, b: float = 0.0, cl: float = 0.9, rel_sig
 def cousins_highland_zero(cl: float = 0.9, rel_sigma: float = 0.0) -> float:
     """Closed form for n_obs = 0 with an untruncated Gaussian efficiency: E[exp(-kappa s)] = exp(-s + s^2 sigma^2/2)
     = 1 - cl gives s_up = (1 - sqrt(1 - 2 sigma^2 L))/sigma^2, L = ln(1/(1 - cl)) (-> L (1 + L sigma^2/2), the
-    Cousins-Highland first-order formula, NIM A320 (1992) 331). Events.
+    Cousins-Highland first-order formula, NIM A320 (1992) 331; cf. PDG Review of Particle Physics,
+    Statistics, Sec. 40.4.2). Events.
 
     >>> round(cousins_highland_zero(0.9, 0.1), 4)
     2.3297
@@ -874,7 +913,8 @@ SIGMA_QUANTILES = {
 
 
 def poisson_quantile(q: float, b: float) -> int:
-    """Smallest n with P(N <= n | b) >= q (the left-continuous inverse CDF, numpy's 'inverted_cdf').
+    """Smallest n [events] with P(N <= n | b) >= q (the left-continuous inverse CDF, numpy's 'inverted_cdf';
+    Poisson distribution as in the PDG Review of Particle Physics, Probability, Sec. 39.4). b in events.
 
     >>> [poisson_quantile(q, 0.53) for q in SIGMA_QUANTILES.values()]
     [0, 0, 0, 1, 2]
@@ -892,7 +932,8 @@ def expected_upper_limits(b: float, cl: float = 0.9, rel_sigma: float = 0.0) -> 
     n_q = :func:`poisson_quantile` (q, b) at the -2..+2 sigma probabilities :data:`SIGMA_QUANTILES`, and
     s_up(n_q) by :func:`poisson_cls_upper_limit`. Keys m2, m1, median, p1, p2 (s_up is non-decreasing in n,
     so m2 <= m1 <= median <= p1 <= p2); ``n_<key>``: the quantiles of n. For small b several quantiles are
-    n = 0 and coincide (degenerate band): with b = 0.53, m2 = m1 = median = 2.303.
+    n = 0 and coincide (degenerate band): with b = 0.53, m2 = m1 = median = 2.303. Expected limits as in
+    arXiv:1007.1727 Sec. 4.3, with exact Poisson quantiles instead of the asymptotic formulae.
 
     >>> {k: round(v, 3) for k, v in expected_upper_limits(0.53).items() if not k.startswith("n_")}
     {'m2': 2.303, 'm1': 2.303, 'median': 2.303, 'p1': 3.491, 'p2': 4.817}
@@ -912,7 +953,12 @@ def expected_upper_limits(b: float, cl: float = 0.9, rel_sigma: float = 0.0) -> 
 
 @dataclass
 class SignalBackgroundFit:
-    """The best fit of :class:`SignalOnScaledBackground`: theta_hat >= 0, b_hat and -ln L there."""
+    """The best fit of :class:`SignalOnScaledBackground`: theta_hat >= 0, b_hat and -ln L there
+    (extended likelihood of xenon_er.md section 5).
+
+    >>> SignalBackgroundFit(theta=0.0, b=0.015, nll=-746.84).theta
+    0.0
+    """
 
     theta: float
     b: float

@@ -63,7 +63,14 @@ def _glibc():
 def tune_malloc() -> bool:
     """Set glibc's mmap and trim thresholds for streaming (see the module docstring).
 
-    Returns True when both settings were accepted, False where there is no glibc.
+    Returns True when both settings were accepted, False where there is no glibc. Source: glibc
+    ``mallopt(3)`` (M_MMAP_THRESHOLD <= 32 MiB, M_TRIM_THRESHOLD); measurement in shared/design.md's
+    ``benchmarks/bench_events.py``. Thresholds in bytes:
+
+    >>> MMAP_THRESHOLD_BYTES // 2**20, TRIM_THRESHOLD_BYTES // 2**20   # MiB
+    (32, 128)
+    >>> tune_malloc() in (True, False)
+    True
     """
     libc = _glibc()
     if libc is None:
@@ -91,7 +98,8 @@ class _Mallinfo2(ctypes.Structure):
 
 
 def served_by_mmap(nbytes: int = 4 << 20) -> bool | None:
-    """Whether glibc serves one ``nbytes`` allocation with ``mmap`` now (``mallinfo2`` hblks).
+    """Whether glibc serves one ``nbytes`` allocation with ``mmap`` now (``mallinfo2`` hblks;
+    see the glibc manual pages mallinfo(3) and mallopt(3)).
 
     A probe of the heap settings in force: with :func:`tune_malloc` a 4 MiB block comes from the
     heap; with ``MALLOC_TRIM_THRESHOLD_`` in the environment (Dask's workers) glibc's mmap
@@ -115,7 +123,15 @@ def served_by_mmap(nbytes: int = 4 << 20) -> bool | None:
 
 
 def from_environment(environ=None) -> bool:
-    """Apply :func:`tune_malloc` unless ``DARKTMM_MALLOC=system``; returns whether it was applied."""
+    """Apply :func:`tune_malloc` unless ``DARKTMM_MALLOC=system``; returns whether it was applied
+    (glibc ``mallopt(3)``; shared/design.md ``alloc.py``).
+
+    >>> from_environment({"DARKTMM_MALLOC": "system"})
+    False
+    >>> from_environment({"DARKTMM_MALLOC": "fast"})
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: DARKTMM_MALLOC = 'fast'; choose one of tuned, system
+    """
     value = (os.environ if environ is None else environ).get(ENV, "tuned").strip().lower() or "tuned"
     if value not in CHOICES:
         raise ParameterError(f"{ENV} = {value!r}; choose one of {', '.join(CHOICES)}")

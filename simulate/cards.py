@@ -63,7 +63,11 @@ class Key:
     ``energy_or_off`` (an energy, or ``"off"`` = None), ``table`` (a raw TOML table checked by
     the code that uses it). ``default`` and ``choices`` may be zero-argument callables, evaluated
     only when needed (the detector modules that hold the numbers are imported at run time only,
-    so that ``darktmm --help`` starts fast).
+    so that ``darktmm --help`` starts fast). Units as in :mod:`darktmm.simulate.units` (design:
+    shared/design.md, ``cards.py``).
+
+    >>> Key("energy", "1 MeV").get_default(), Key("str", choices=lambda: ("a", "b")).get_choices()
+    (0.001, ('a', 'b'))
     """
 
     kind: str
@@ -90,12 +94,19 @@ class Key:
         return d
 
     def get_choices(self) -> tuple:
+        """The allowed strings (``choices`` evaluated if it is a callable); () for any value."""
         return tuple(self.choices() if callable(self.choices) else self.choices)
 
 
 @dataclass(frozen=True)
 class Schema:
-    """The options of one command: ``sections[""]`` the top level, other keys the card tables."""
+    """The options of one command: ``sections[""]`` the top level, other keys the card tables
+    (shared/design.md, ``cards.py``: one schema for card and command line).
+
+    >>> s = Schema("demo", {"": {"seed": Key("int", 1)}, "x": {"m_ap": Key("energy", 0.0)}})
+    >>> list(s.keys_of("x")), s.keys_of("missing")
+    (['m_ap'], {})
+    """
 
     command: str
     sections: dict
@@ -103,6 +114,7 @@ class Schema:
     required: tuple = field(default=())
 
     def keys_of(self, section: str) -> dict:
+        """{name: Key} of ``section`` ("" = top level); {} for a section the command does not have."""
         return self.sections.get(section, {})
 
 
@@ -146,7 +158,15 @@ def _with_unit(name, v, units: dict, example: str, what: str) -> float:
 
 
 def value(name: str, key: Key, v):
-    """Validate and normalise one value, from the command line (text) or a card (TOML value)."""
+    """Validate and normalise one value, from the command line (text) or a card (TOML value).
+    Energies to GeV, lengths to m, moments to mu_B (unit factors: PDG/CODATA prefixes; shared/design.md).
+
+    >>> value("m_ap", Key("energy"), "0.5 MeV"), value("L", Key("length"), "30 cm"), value("n", Key("int"), "1e8")
+    (0.0005, 0.3, 100000000)
+    >>> value("L", Key("length"), "2 ft")
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: L = '2 ft': unknown unit 'ft'; use m, cm, mm, km
+    """
     if v is None:
         return None
     k = key.kind
@@ -222,7 +242,16 @@ def value(name: str, key: Key, v):
 
 
 def validate(schema: Schema, card: dict, where: str = "card") -> dict:
-    """Check every key of a card (unknown keys, types, ranges); return it normalised."""
+    """Check every key of a card (unknown keys, types, ranges); return it normalised (energies in GeV;
+    shared/design.md, ``cards.py``).
+
+    >>> s = Schema("demo", {"": {"seed": Key("int", 1)}, "x": {"m_ap": Key("energy", 0.0)}})
+    >>> validate(s, {"x": {"m_ap": "2 keV"}})
+    {'x': {'m_ap': 2e-06}}
+    >>> validate(s, {"y": 1})
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: card: unknown key 'y'; 'demo' takes seed and the tables [x]
+    """
     if not isinstance(card, dict):
         raise ParameterError(f"{where}: a card is a TOML table")
     top = schema.keys_of("")
@@ -258,7 +287,13 @@ def validate(schema: Schema, card: dict, where: str = "card") -> dict:
 
 
 def read_toml(path) -> tuple[dict, str]:
-    """The table and text of a TOML card file; an unreadable file or bad TOML is a ParameterError."""
+    """The table and text of a TOML card file; an unreadable file or bad TOML is a ParameterError
+    (TOML v1.0.0 via :mod:`tomllib`; shared/design.md).
+
+    >>> read_toml("/nonexistent/c.toml")
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: --card /nonexistent/c.toml: cannot read (No such file or directory)
+    """
     p = Path(path)
     try:
         text = p.read_text()
@@ -273,7 +308,17 @@ def read_toml(path) -> tuple[dict, str]:
 def load_card(schema: Schema, path) -> tuple[dict, str]:
     """Read a TOML card and check it against ``schema``: (the card as written, its text).
 
-    The card is returned as written (units as text): :func:`resolve` normalises it.
+    The card is returned as written (units as text): :func:`resolve` normalises it. Source of the format:
+    shared/design.md (``cards.py``). A card written by :func:`to_toml` reads back to the same run:
+
+    >>> import pathlib, tempfile
+    >>> s = Schema("demo", {"": {"seed": Key("int", 1)}, "x": {"m_ap": Key("energy", 0.0)}})
+    >>> c = resolve(s, {"x": {"m_ap": "2 MeV"}}, tables=("x",))
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "card.toml"
+    >>> _ = p.write_text(to_toml(s, c))
+    >>> raw, text = load_card(s, p)
+    >>> raw, resolve(s, raw, tables=("x",)) == c
+    ({'seed': 1, 'x': {'m_ap': '0.002 GeV'}}, True)
     """
     raw, text = read_toml(path)
     validate(schema, raw, where=f"card {Path(path)}")
@@ -286,7 +331,11 @@ def resolve(schema: Schema, card: dict | None = None, overrides: dict | None = N
     ``overrides`` is a flat dict of command-line values (text or Python values; None = not given),
     validated here like card values; each key belongs to the top level or to one of ``tables``. Returns
     ``{top-level keys..., table: {keys...}}`` with every key filled in (None where there is no
-    default); the card's other tables are validated but not returned.
+    default); the card's other tables are validated but not returned. Energies in GeV (shared/design.md).
+
+    >>> s = Schema("demo", {"": {"seed": Key("int", 1)}, "x": {"m_ap": Key("energy", 0.0)}})
+    >>> resolve(s, {"seed": 3, "x": {"m_ap": "1 MeV"}}, {"m_ap": "2 MeV"}, tables=("x",))   # command line wins
+    {'seed': 3, 'x': {'m_ap': 0.002}}
     """
     card = validate(schema, card or {})
     ov = {k: v for k, v in (overrides or {}).items() if v is not None}
@@ -314,7 +363,13 @@ def resolve(schema: Schema, card: dict | None = None, overrides: dict | None = N
 
 @dataclass(frozen=True)
 class Given:
-    """A command-line value already validated by :func:`value` while parsing (not checked again)."""
+    """A command-line value already validated by :func:`value` while parsing (not checked again);
+    in the unit of its key (GeV, m, mu_B; shared/design.md).
+
+    >>> s = Schema("demo", {"": {}, "x": {"m_ap": Key("energy", 0.0)}})
+    >>> resolve(s, None, {"m_ap": Given(0.003)}, tables=("x",))
+    {'x': {'m_ap': 0.003}}
+    """
 
     value: object
 
@@ -361,7 +416,17 @@ def _card_text(key: Key, v):
 
 
 def to_toml(schema: Schema, config: dict) -> str:
-    """A resolved configuration as TOML text (None values are left out), readable by :func:`validate`."""
+    """A resolved configuration as TOML text (None values are left out), readable by :func:`validate`.
+    Energies written in GeV, lengths in m, moments in muB (TOML v1.0.0; shared/design.md).
+
+    >>> s = Schema("demo", {"": {"seed": Key("int", 1)}, "x": {"m_ap": Key("energy", 0.0)}})
+    >>> print(to_toml(s, {"seed": 1, "x": {"m_ap": 0.002}}), end="")
+    # darktmm demo card (resolved: every key, with its unit)
+    seed = 1
+    <BLANKLINE>
+    [x]
+    m_ap = "0.002 GeV"
+    """
     lines = [f"# darktmm {schema.command} card (resolved: every key, with its unit)"]
     tables = []
     top = schema.keys_of("")
@@ -385,13 +450,26 @@ def to_toml(schema: Schema, config: dict) -> str:
 
 # --- command-line options from the same keys ---------------------------------------------------
 def flag_of(name: str, key: Key) -> str | None:
+    """The command-line flag of key ``name`` (None: card only), as in shared/design.md ``cards.py``.
+
+    >>> flag_of("m_ap", Key("energy")), flag_of("seed", Key("int", flag="-s")), flag_of("x", Key("int", flag=""))
+    ('--m-ap', '-s', None)
+    """
     if key.flag == "":
         return None
     return key.flag or "--" + name.replace("_", "-")
 
 
 def add_options(parser, keys: dict, *, group: str | None = None, skip=()) -> None:
-    """argparse options for ``keys`` (default None = not given; defaults apply in :func:`resolve`)."""
+    """argparse options for ``keys`` (default None = not given; defaults apply in :func:`resolve`).
+    Values are validated while parsing, in the units of :func:`value` (GeV, m, mu_B; shared/design.md).
+
+    >>> import argparse
+    >>> ap = argparse.ArgumentParser()
+    >>> add_options(ap, {"m_ap": Key("energy", 0.0)})
+    >>> ap.parse_args(["--m-ap", "3MeV"]).m_ap
+    Given(value=0.003)
+    """
     import argparse
 
     target = parser.add_argument_group(group) if group else parser
@@ -443,7 +521,14 @@ def _converter(flag: str, key: Key):
 
 
 def overrides(args, schema: Schema, tables=()) -> dict:
-    """The options given on the command line (not None) for the top level and ``tables``."""
+    """The options given on the command line (not None) for the top level and ``tables``
+    (shared/design.md, ``cards.py``); values keep their units (GeV, m, mu_B).
+
+    >>> import argparse
+    >>> s = Schema("demo", {"": {"seed": Key("int", 1)}, "x": {"m_ap": Key("energy", 0.0)}})
+    >>> overrides(argparse.Namespace(seed=None, m_ap=Given(0.003)), s, ("x",))
+    {'m_ap': Given(value=0.003)}
+    """
     names = set(schema.keys_of(""))
     for t in tables:
         names |= set(schema.keys_of(t) or {})

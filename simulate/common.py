@@ -21,13 +21,20 @@ from pathlib import Path
 
 class Parser(argparse.ArgumentParser):
     """argparse with no abbreviations (a typo must not run another job) and one-line errors (a
-    ParameterError, which the dispatcher prints as one line with exit code 2)."""
+    ParameterError, which the dispatcher prints as one line with exit code 2). Design: shared/design.md
+    (``cli.py``: errors -> one line, exit 2). No physical units.
+
+    >>> Parser(prog="demo").parse_args(["--bad"])
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: unrecognized arguments: --bad
+    """
 
     def __init__(self, *a, **kw):
         kw.setdefault("allow_abbrev", False)
         super().__init__(*a, **kw)
 
     def error(self, message):
+        """Raise argparse's ``message`` as a one-line ParameterError (instead of printing usage and exiting)."""
         from darktmm.spectra.validate import ParameterError
 
         m = re.match(r"argument (--[\w-]+)(?:/[^:]*)?: (.*)$", message, re.S)
@@ -39,7 +46,13 @@ class Parser(argparse.ArgumentParser):
 
 
 class OutputError(RuntimeError):
-    """An output path that cannot be written (or would overwrite a file without --force)."""
+    """An output path that cannot be written (or would overwrite a file without --force); see
+    shared/design.md (``common.py``: ``check_outputs``).
+
+    >>> check_output("x.txt", "--out", (".root",))
+    Traceback (most recent call last):
+    darktmm.simulate.common.OutputError: --out x.txt: the file name must end in .root
+    """
 
 
 #: Picture formats that matplotlib writes for ``--plot``.
@@ -49,7 +62,12 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 def run_keys(
     *, out: str | None = ".root", plot: bool = True, seed: bool = True, data_dir: bool = True
 ) -> dict:
-    """The top-level card keys (and options) most commands share: out, plot, json, seed, data_dir."""
+    """The top-level card keys (and options) most commands share: out, plot, json, seed, data_dir
+    (shared/design.md, ``cards.py``; no physical units).
+
+    >>> sorted(run_keys()), list(run_keys(out=None, plot=False, data_dir=False))
+    (['data_dir', 'json', 'out', 'plot', 'seed'], ['json', 'seed'])
+    """
     from darktmm.simulate.cards import Key
 
     keys = {}
@@ -67,7 +85,13 @@ def run_keys(
 
 def detector_default(module: str, attr: str):
     """A lazy default: ``darktmm.detectors.<module>.<attr>``, read when needed (the detector module,
-    the one home of its numbers, is imported at run time only, so the parser starts fast)."""
+    the one home of its numbers, is imported at run time only, so the parser starts fast). The value keeps
+    the unit of the detector attribute. Design: shared/design.md ("each detector number in one home").
+
+    >>> get = detector_default("data", "ENV_VAR")
+    >>> callable(get), get()
+    (True, 'DARKTMM_DATA')
+    """
 
     def get():
         import importlib
@@ -82,7 +106,13 @@ def detector_default(module: str, attr: str):
 
 def dark_photon_keys(l_det, *, m_ap: float | None = None, eps: float | None = None) -> dict:
     """The A' model options shared by the accelerator experiments (spectrum, limit, generate):
-    m_A' and eps (when the command takes one point), mu_D, Gamma_dark and the detector length."""
+    m_A' and eps (when the command takes one point), mu_D, Gamma_dark and the detector length.
+    m_ap, gamma_dark in GeV, mu_d in mu_B, l_det in m (accelerator.md 7; card keys of shared/design.md).
+
+    >>> keys = dark_photon_keys(2.0, m_ap=0.001)
+    >>> list(keys), keys["l_det"].get_default()
+    (['m_ap', 'mu_d', 'gamma_dark', 'l_det'], 2.0)
+    """
     from darktmm.simulate.cards import Key
 
     keys = {}
@@ -99,7 +129,14 @@ def dark_photon_keys(l_det, *, m_ap: float | None = None, eps: float | None = No
 
 
 def add_cli_only(parser, *, card: bool = True, force: bool = True) -> None:
-    """``--card`` and ``--force``: options of the command line only (never read from a card)."""
+    """``--card`` and ``--force``: options of the command line only (never read from a card;
+    shared/design.md, ``cards.py``).
+
+    >>> p = Parser(prog="demo")
+    >>> add_cli_only(p)
+    >>> vars(p.parse_args(["--force"]))
+    {'card': None, 'force': True}
+    """
     if card:
         parser.add_argument("--card", metavar="FILE.toml", help="TOML card; command-line options override it")
     if force:
@@ -123,7 +160,21 @@ def add_experiment_parsers(
     """``darktmm COMMAND EXPERIMENT [options]``: one sub-parser per experiment (or process) of
     ``schema``, each listing only the options that experiment uses (argparse then refuses the
     others). ``darktmm COMMAND --card FILE`` alone takes the experiment from the card's
-    ``selector`` key."""
+    ``selector`` key. Design: shared/design.md (``cli.py``, ``cards.py``); values in GeV.
+
+    >>> from darktmm.simulate.cards import Key, Schema
+    >>> s = Schema("demo", {"": {"process": Key("str")}, "x": {"m_ap": Key("energy", 0.0)}, "y": {}})
+    >>> top = Parser(prog="darktmm")
+    >>> sub = top.add_subparsers(parser_class=Parser)
+    >>> add_experiment_parsers(sub, "run", s, selector="process", help="h", description="d", run=print,
+    ...                        helps={"x": "process x", "y": "process y"})
+    >>> a = top.parse_args(["run", "x", "--m-ap", "2MeV"])
+    >>> a.process, a.m_ap.value
+    ('x', 0.002)
+    >>> top.parse_args(["run", "y", "--m-ap", "2MeV"])
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: unrecognized arguments: --m-ap 2MeV
+    """
     from darktmm.simulate import cards
 
     p = sub.add_parser(command, help=help, description=description, epilog=epilog)
@@ -153,7 +204,13 @@ def resolve_args(args, schema, *, selector: str):
     """The configuration of a run: defaults < card < command line (``simulate.cards.resolve``).
 
     Returns (config, card text or None). The card's ``selector`` key, if any, must agree with the
-    experiment given on the command line.
+    experiment given on the command line. Design: shared/design.md (``cards.py``); energies in GeV.
+
+    >>> import argparse
+    >>> from darktmm.simulate.cards import Key, Schema
+    >>> s = Schema("demo", {"": {"process": Key("str"), "seed": Key("int", 1)}, "x": {"m_ap": Key("energy", 0.0)}})
+    >>> resolve_args(argparse.Namespace(process="x", seed=None, m_ap=None, card=None), s, selector="process")
+    ({'process': 'x', 'seed': 1, 'x': {'m_ap': 0.0}}, None)
     """
     from darktmm.simulate import cards
     from darktmm.spectra.validate import ParameterError
@@ -172,7 +229,14 @@ def resolve_args(args, schema, *, selector: str):
 
 
 def versions() -> dict:
-    """Versions of darktmm and of the packages that shape its numbers."""
+    """Versions of darktmm and of the packages that shape its numbers (output metadata, shared/design.md
+    ``common.py``).
+
+    >>> import numpy
+    >>> v = versions()
+    >>> sorted(v), v["numpy"] == numpy.__version__
+    (['awkward', 'darktmm', 'numpy', 'python', 'scipy', 'uproot', 'vegas'], True)
+    """
     import awkward
     import numpy
     import scipy
@@ -193,7 +257,16 @@ def versions() -> dict:
 
 
 def emit(as_json: bool, summary: dict, table: str):
-    """Print the strict-JSON ``summary`` with ``--json``, else the human ``table``."""
+    """Print the strict-JSON ``summary`` with ``--json``, else the human ``table`` (shared/design.md:
+    ``emit`` is the one way a command prints; summaries in GeV and mu_B).
+
+    >>> emit(False, {"limit": 1.0}, "limit 1.0 muB")
+    limit 1.0 muB
+    >>> emit(True, {"limit": float("inf")}, "unused")
+    {
+      "limit": null
+    }
+    """
     print(to_json(summary) if as_json else table)
 
 
@@ -223,12 +296,23 @@ def _finite(o):
 
 
 def to_json(obj) -> str:
-    """Strict JSON (inf and nan become null)."""
+    """Strict JSON (inf and nan become null; RFC 8259 has no Infinity/NaN; shared/design.md ``rootio.py``).
+    numpy arrays become lists, complex numbers [re, im].
+
+    >>> import numpy as np
+    >>> print(to_json({"m_GeV": np.array([0.1, 0.2]), "eps": float("nan")}).replace("\\n", "").replace(" ", ""))
+    {"m_GeV":[0.1,0.2],"eps":null}
+    """
     return json.dumps(_finite(obj), default=_json_default, indent=2, sort_keys=False, allow_nan=False)
 
 
 def progress_bar(total, quiet, unit="mass", unit_scale=False):
-    """A tqdm bar on stderr, or None when ``quiet`` (--json) or stderr is not a terminal."""
+    """A tqdm bar on stderr, or None when ``quiet`` (--json) or stderr is not a terminal
+    (shared/design.md, ``common.py``; ``unit`` is the label of one step, e.g. a mass).
+
+    >>> progress_bar(10, quiet=True) is None
+    True
+    """
     if quiet or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
@@ -238,7 +322,13 @@ def progress_bar(total, quiet, unit="mass", unit_scale=False):
 
 @contextlib.contextmanager
 def progress(total, quiet, **kw):
-    """``with progress(n, args.json) as tick:`` - the bar's update function (or None), closed after."""
+    """``with progress(n, args.json) as tick:`` - the bar's update function (or None), closed after
+    (shared/design.md, ``common.py``).
+
+    >>> with progress(3, True) as tick:
+    ...     tick is None
+    True
+    """
     bar = progress_bar(total, quiet, **kw)
     try:
         yield bar.update if bar else None
@@ -249,7 +339,17 @@ def progress(total, quiet, **kw):
 
 def check_output(path, flag: str, suffixes: tuple, *, force: bool = False) -> Path:
     """One output path: its suffix is one of ``suffixes``, its folder exists and is writable, and an
-    existing file is replaced only with ``--force``. Errors name ``flag``."""
+    existing file is replaced only with ``--force``. Errors name ``flag``. Design: shared/design.md
+    (``check_outputs``: every output checked before any work).
+
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "out.root"
+    >>> check_output(p, "--out", (".root",)) == p
+    True
+    >>> _ = p.write_text("x")
+    >>> check_output(p, "--out", (".root",), force=True) == p
+    True
+    """
     p = Path(path)
     if p.suffix.lower() not in suffixes:
         raise OutputError(f"{flag} {p}: the file name must end in {' or '.join(suffixes)}")
@@ -278,7 +378,13 @@ def _really_writable(d: Path) -> bool:
 
 def check_folder(path, flag: str, *, force: bool = False) -> Path:
     """An output folder (``--hepdata DIR``): its parent exists and is writable, and an existing
-    non-empty folder is replaced only with ``--force``."""
+    non-empty folder is replaced only with ``--force`` (shared/design.md, ``check_outputs``).
+
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> check_folder(d / "new", "--hepdata") == d / "new"
+    True
+    """
     p = Path(path)
     parent = p.resolve().parent
     if p.exists() and not p.is_dir():
@@ -293,7 +399,13 @@ def check_folder(path, flag: str, *, force: bool = False) -> Path:
 
 
 def check_outputs(out, plot, out_suffixes: tuple, *, force: bool = False) -> None:
-    """Check ``--out`` and ``--plot`` of a command before any work (see :func:`check_output`)."""
+    """Check ``--out`` and ``--plot`` of a command before any work (see :func:`check_output`;
+    shared/design.md). The picture may not overwrite the data file:
+
+    >>> check_outputs("a.png", "a.png", (".png",))
+    Traceback (most recent call last):
+    darktmm.simulate.common.OutputError: --plot a.png is the same file as --out
+    """
     if out:
         check_output(out, "--out", out_suffixes, force=force)
     if plot:

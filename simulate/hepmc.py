@@ -70,7 +70,18 @@ WEIGHT_CONVENTION = (
 
 
 def run_info(run: EventRun, card_toml: str | None = None):
-    """The NuHepMC GenRunInfo of a prepared run (FATX from the frozen VEGAS integral)."""
+    """The NuHepMC GenRunInfo of a prepared run (FATX from the frozen VEGAS integral; NuHepMC 1.0.0,
+    arXiv:2310.13211; HepMC3, arXiv:1912.08005). Cross sections in pb (per target electron or per
+    collision) or per EOT (NA64). The run must be prepared (:func:`write_hepmc` does it), else FATX is nan.
+
+    >>> from darktmm.simulate import events, sampler
+    >>> run = sampler.generate(events.NuElectronEvents("7Be", "sm"), 20, seed=1, chunk=20, block=64, pilot=64,
+    ...                        train_nitn=2, train_neval=200, integrate_nitn=1)
+    >>> run.prepare()
+    >>> ri = run_info(run)
+    >>> ri.weight_names, ri.attributes["NuHepMC.Units.CrossSection.Unit"], list(ri.attributes["NuHepMC.ProcessIDs"])
+    (['CV'], 'pb', [700])
+    """
     hp = _pyhepmc()
     proc = run.process
     ri = hp.GenRunInfo()
@@ -117,7 +128,23 @@ def run_info(run: EventRun, card_toml: str | None = None):
 
 
 def write_hepmc(path, run: EventRun, *, card_toml: str | None = None, on_chunk=None) -> dict:
-    """Stream ``run`` into a HepMC3 ASCII file at ``path`` (atomic); return the run summary."""
+    """Stream ``run`` into a HepMC3 ASCII file at ``path`` (atomic); return the run summary. Conventions
+    of NuHepMC 1.0.0 (arXiv:2310.13211) in HepMC3 (arXiv:1912.08005): GeV and mm; cross sections as in
+    :func:`run_info`. ``tests/test_eventio.py`` checks the file against the NuHepMC rules. Every event
+    written is in the file:
+
+    >>> import pathlib, tempfile
+    >>> import pyhepmc
+    >>> from darktmm.simulate import events, sampler
+    >>> run = sampler.generate(events.NuElectronEvents("7Be", "sm"), 20, seed=1, chunk=20, block=64, pilot=64,
+    ...                        train_nitn=2, train_neval=200, integrate_nitn=1)
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "ev.hepmc3"
+    >>> s = write_hepmc(p, run)
+    >>> with pyhepmc.open(p) as f:
+    ...     evts = list(f)
+    >>> len(evts) == s["events_written"] == 20, evts[0].run_info.weight_names
+    (True, ['CV'])
+    """
     hp = _pyhepmc()
     run.prepare()
     proc = run.process

@@ -23,7 +23,19 @@ import numpy as np
 
 
 class Histograms:
-    """``hist.Hist`` (Weight storage, flow bins) per observable of a process, filled per chunk."""
+    """``hist.Hist`` (Weight storage, flow bins) per observable of a process, filled per chunk.
+
+    Bins in the observable's unit (GeV for energies), contents in the unit of the event weights; design:
+    shared/design.md (``histograms.py``). sum w^2 gives the MC error of each bin:
+
+    >>> from darktmm.simulate.events import Observable
+    >>> class P:
+    ...     observables = (Observable("E", "E [GeV]", 0.0, 2.0, bins=2),)
+    >>> hs = Histograms(P())
+    >>> hs.fill({"weight": np.array([1.0, 2.0, 2.0]), "E": np.array([0.5, 1.5, 1.8])})
+    >>> hs.edges["E"].tolist(), hs.sumw["E"].tolist(), hs.sumw2["E"].tolist()
+    ([0.0, 1.0, 2.0], [1.0, 4.0], [1.0, 8.0])
+    """
 
     def __init__(self, process):
         self.specs = [o for o in process.observables if o.lo is not None and o.hi is not None and o.hi > o.lo]

@@ -92,12 +92,27 @@ TABLES = tuple(SECTIONS)
 
 
 def schema(command: str, top: dict) -> Schema:
-    """The model-card schema of ``command`` with its top-level keys ``top``; [uv] is required."""
+    """The model-card schema of ``command`` with its top-level keys ``top``; [uv] is required (sections of
+    the UV model of uv_model_meg.md sections 4-6; card rules of shared/design.md ``cards.py``).
+
+    >>> s = schema("model", {})
+    >>> s.required, list(s.sections)[1:]
+    (('uv',), ['benchmark', 'uv', 'meg', 'dark_photon', 'scan', 'borexino'])
+    """
     return Schema(command, {"": top, **SECTIONS}, required=("uv",))
 
 
 def uv_model(cfg):
-    """The :class:`spectra.uv.UVModel` of the resolved [uv] section (masses with units)."""
+    """The :class:`spectra.uv.UVModel` of the resolved [uv] section (masses with units, returned in GeV;
+    uv_model_meg.md sections 4-5). ``m2 = "inf"`` decouples the second scalar.
+
+    >>> m = uv_model({"uv": {"M_F": "1 TeV", "m1": "1 TeV", "m2": "inf", "theta": 0.5, "g_D": 1.0, "Q_D": 1.0}})
+    >>> m.M_F, m.m1, m.m2
+    (1000.0, 1000.0, inf)
+    >>> uv_model({"uv": {"M_F": 1000.0}})
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: uv.M_F = 1000.0 needs a unit: write it as a string, e.g. "1000.0MeV" (eV, keV, MeV, GeV, TeV)
+    """
     from darktmm.spectra import uv
 
     d = dict(cfg["uv"])
@@ -115,7 +130,17 @@ def uv_model(cfg):
 
 
 def cap_from_card(cfg):
-    """The MEG II cap of the card's UV point (or of its [scan.uv] grid)."""
+    """The MEG II cap of the card's UV point (or of its [scan.uv] grid): uv_model_meg.md section 6
+    (MEG II BR < 1.5e-13, arXiv:2504.15711; uv_model_meg.md section 2). BM1 (``examples/bm1.toml``: M_F = m1 = 1 TeV, m2 decoupled, theta = pi/4)
+    gives |mu_D^(e mu)| < 9.25e-12 mu_B with the benchmark prescription:
+
+    >>> from darktmm.simulate import cards
+    >>> s = schema("model", {})
+    >>> uv = {"M_F": "1 TeV", "m1": "1 TeV", "m2": "inf", "theta": math.pi / 4, "g_D": 1.0, "Q_D": 1.0}
+    >>> cfg = cards.resolve(s, {"uv": uv}, tables=TABLES)
+    >>> f"{cap_from_card(cfg).mu_D_max_muB:.3g}"
+    '9.25e-12'
+    """
     from darktmm.detectors import constraints as cons
 
     model = uv_model(cfg)
@@ -134,7 +159,16 @@ def cap_from_card(cfg):
 
 
 def gamma_dark_function(cfg, g_D: float = 1.0):
-    """m -> Gamma_dark [GeV] from the [dark_photon] section (or --gamma-dark), and a description."""
+    """m -> Gamma_dark [GeV] from the [dark_photon] section (or --gamma-dark), and a description.
+    The dark-fermion width is that of accelerator.md 7.2 (alpha_D Q_chi^2 m/3 for m_chi -> 0).
+
+    >>> f, text = gamma_dark_function({"dark_photon": {"gamma_dark_over_m": 1e-4}})
+    >>> f(0.5), text
+    (5e-05, "Gamma_dark = 0.0001 m_A'")
+    >>> gamma_dark_function({"dark_photon": {"gamma_dark": 1e-6, "gamma_dark_over_m": 1e-4}})
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: card [dark_photon]: give only one of ['gamma_dark', 'gamma_dark_over_m']
+    """
     from darktmm.detectors import constraints as cons
 
     sec = {k: v for k, v in cfg["dark_photon"].items() if v is not None}
@@ -162,7 +196,14 @@ def gamma_dark_function(cfg, g_D: float = 1.0):
 
 
 def resolve_model_args(args, sch: Schema):
-    """Defaults < card < command line for a model-card command; the card is required."""
+    """Defaults < card < command line for a model-card command; the card is required (card rules of
+    shared/design.md ``cards.py``; energies in GeV). ``examples/bm1.toml`` is such a card.
+
+    >>> import argparse
+    >>> resolve_model_args(argparse.Namespace(card=None), schema("model", {}))
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: 'model' needs --card model.toml (see examples/bm1.toml)
+    """
     from darktmm.simulate import cards
 
     if not getattr(args, "card", None):

@@ -36,6 +36,13 @@ def parse_energy(text, name: str = "energy", default_unit: str | None = None) ->
 
     ``default_unit`` serves one case only: the entries of a comma list whose last entry carries
     the unit (``1,30MeV``). Numbers from a TOML card are bare too, so they are errors as well.
+    Unit factors: :data:`darktmm.spectra.constants.ENERGY_UNITS` (SI prefixes of the eV; CODATA).
+
+    >>> parse_energy("2 TeV"), parse_energy("1", default_unit="keV")
+    (2000.0, 1e-06)
+    >>> parse_energy("1 erg")
+    Traceback (most recent call last):
+    darktmm.spectra.validate.ParameterError: energy = '1 erg': unknown unit 'erg'; use eV, keV, MeV, GeV, TeV
     """
     if isinstance(text, bool):
         raise ParameterError(f"{name} = {text!r} is not an energy")
@@ -64,7 +71,8 @@ def parse_mass_range(text, name: str = "--masses") -> np.ndarray:
     """'lo:hi:n unit' (log-spaced, n points, ends included) or a comma list '1,10MeV' [GeV].
 
     The unit is required: on the point count of a scan (``1e-3:100:30MeV``) or on the last entry of
-    a comma list, where it also applies to the entries written without one.
+    a comma list, where it also applies to the entries written without one. Unit factors as in
+    :func:`parse_energy` (CODATA eV prefixes); the log grid is numpy's geomspace.
 
     >>> [round(float(m) / 1e-3, 9) for m in parse_mass_range("1e-3,30MeV")]  # in MeV
     [0.001, 30.0]
@@ -103,7 +111,16 @@ def parse_mass_range(text, name: str = "--masses") -> np.ndarray:
 
 
 def energy_type(flag: str):
-    """An argparse ``type=`` converter: text with a unit -> GeV float, errors name ``flag``."""
+    """An argparse ``type=`` converter: text with a unit -> GeV float, errors name ``flag`` (units as in
+    :func:`parse_energy`, CODATA eV prefixes; shared/design.md ``units.py``).
+
+    >>> conv = energy_type("--m-ap")
+    >>> conv("3 MeV")
+    0.003
+    >>> conv("3")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: --m-ap = '3' needs a unit: write e.g. 3MeV (units: eV, keV, MeV, GeV, TeV)
+    """
 
     def conv(text):
         try:

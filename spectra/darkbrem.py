@@ -28,7 +28,11 @@ ALPHA3 = ALPHA**3
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Target:
-    """A target material: Z, A [g/mol], density [g/cm^3], radiation length X0 [g/cm^2]."""
+    """A target material: Z, A [g/mol], density [g/cm^3], radiation length X0 [g/cm^2] (PDG; accelerator.md 6.3).
+
+    >>> round(PB.X0_cm, 3), f"{PB.atoms_per_cm2_per_X0:.4g}", f"{PB.electrons_per_cm3:.4g}"
+    (0.561, '1.851e+22', '2.705e+24')
+    """
 
     name: str
     Z: float
@@ -77,6 +81,10 @@ def form_factor_scales(target: Target = PB):
 
     Source: Tsai RMP 46 (1974) 815; Bjorken-Essig-Schuster-Toro (BESTo) arXiv:0906.0580 App. A
     (accelerator.md 6.2c). a, a' in GeV^-1, d in GeV^2.
+
+    >>> a, d, ap = form_factor_scales()
+    >>> round(a * M_E * 82 ** (1 / 3), 9), round(d * 207.2 ** (2 / 3), 9), round(ap * M_E * 82 ** (2 / 3), 9)
+    (111.0, 0.164, 773.0)
     """
     a = 111.0 * target.Z ** (-1.0 / 3.0) / M_E
     d = 0.164 * target.A ** (-2.0 / 3.0)
@@ -87,7 +95,11 @@ def form_factor_scales(target: Target = PB):
 def g2_elastic(t, target: Target = PB):
     """Elastic (atomic screening x nuclear size) form factor G2,el(t) = Z^2 [a^2 t/(1+a^2 t)]^2 [1/(1+t/d)]^2.
 
-    Source: BESTo App. A / Tsai 1974 (accelerator.md 6.2c). t in GeV^2; dimensionless.
+    Source: BESTo App. A / Tsai 1974 (accelerator.md 6.2c). t in GeV^2; dimensionless. Between atomic
+    screening (1/a^2 = 4e-10 GeV^2) and nuclear size (d = 4.7e-3 GeV^2) the nucleus acts as a point charge Z:
+
+    >>> round(float(g2_elastic(1e-6)) / 82**2, 2), float(g2_elastic(0.0))
+    (1.0, 0.0)
     """
     t = _arr("t", t)
     a, d, _ = form_factor_scales(target)
@@ -97,7 +109,11 @@ def g2_elastic(t, target: Target = PB):
 def g2_inelastic(t, target: Target = PB):
     """Inelastic (quasi-free nucleon) G2,in(t) = Z [a'^2 t/(1+a'^2 t)]^2 [(1 + t(mu_p^2-1)/(4 m_p^2))/(1+t/0.71)^4]^2.
 
-    Source: BESTo App. A / Tsai 1974 (accelerator.md 6.2c). t in GeV^2; dimensionless.
+    Source: BESTo App. A / Tsai 1974 (accelerator.md 6.2c). t in GeV^2; dimensionless. Above screening and
+    far below the nucleon dipole scale the Z protons scatter incoherently (G2,in -> Z):
+
+    >>> round(float(g2_inelastic(1e-6)) / 82, 3)
+    1.0
     """
     t = _arr("t", t)
     _, _, ap = form_factor_scales(target)
@@ -106,7 +122,11 @@ def g2_inelastic(t, target: Target = PB):
 
 
 def iww_t_limits(E0, m):
-    """IWW integration limits of chi: t_min = (m^2/2E0)^2, t_max = m^2 [GeV^2] (accelerator.md 6.2c; DMG4)."""
+    """IWW integration limits of chi: t_min = (m^2/2E0)^2, t_max = m^2 [GeV^2] (accelerator.md 6.2c; DMG4).
+
+    >>> [f"{float(v):.3g}" for v in iww_t_limits(100.0, 0.02)]
+    ['4e-12', '0.0004']
+    """
     E0 = _arr("E0", E0)
     m = _arr("m", m)
     return (m**2 / (2.0 * E0)) ** 2, m**2
@@ -119,7 +139,11 @@ def chi_elastic_closed(tmin, tmax, target: Target = PB):
                  + (t_a + t_d + 2 t_min) ln[(t_a + t_max)(t_d + t_min)/((t_a + t_min)(t_d + t_max))]}
 
     Source: accelerator.md 6.2c [D]; the same expression is DMG4 ``DarkPhotons::TotalCrossSectionCalc``.
-    Dimensionless; vectorised in tmin, tmax [GeV^2].
+    Dimensionless; vectorised in tmin, tmax [GeV^2]. It agrees with the quadrature :func:`chi_numerical`:
+
+    >>> tl = iww_t_limits(100.0, 0.01)
+    >>> round(float(chi_elastic_closed(*tl)) / chi_numerical(*tl, inelastic=False), 9)
+    1.0
     """
     tmin = _arr("tmin", tmin)
     tmax = _arr("tmax", tmax)
@@ -160,6 +184,10 @@ def chi_numerical(tmin, tmax, target: Target = PB, elastic=True, inelastic=True,
     """chi = int_{tmin}^{tmax} dt (t - tmin)/t^2 [G2,el + G2,in] by scipy quad in ln t (accelerator.md 6.2c).
 
     ``elastic``/``inelastic`` select the terms. Dimensionless; tmin, tmax in GeV^2 (broadcast; scalar loop).
+    An empty range gives 0; the elastic part equals :func:`chi_elastic_closed` (see there):
+
+    >>> chi_numerical(1e-4, 1e-4), f"{chi_numerical(*iww_t_limits(100.0, 0.01), inelastic=False):.5g}"
+    (0.0, '76563')
     """
     tmin, tmax = np.broadcast_arrays(_arr("tmin", tmin), _arr("tmax", tmax))
     out = np.array(
@@ -177,6 +205,9 @@ def chi_iww(E0, m, target: Target = PB, inelastic=False):
 
     The inelastic term adds 1.3-2.6% for Pb at 100 GeV between m = 1 MeV and 1 GeV. DMG4 (and the ETL
     K-factor normalisation of :func:`sigma_etl`) uses the elastic part only.
+
+    >>> round(float(chi_iww(100.0, 0.01, inelastic=True) / chi_iww(100.0, 0.01)) - 1, 3)
+    0.013
     """
     tmin, tmax = iww_t_limits(E0, m)
     chi = chi_elastic_closed(tmin, tmax, target)
@@ -189,7 +220,12 @@ def chi_iww(E0, m, target: Target = PB, inelastic=False):
 # 6.2 (a) Weizsaecker-Williams
 # ---------------------------------------------------------------------------------------------
 def u_min(m, x, m_e=M_E):
-    """U_min = m^2 (1 - x)/x + m_e^2 x [GeV^2] (accelerator.md 6.2 notation)."""
+    """U_min = m^2 (1 - x)/x + m_e^2 x [GeV^2] (accelerator.md 6.2 notation; BESTo arXiv:0906.0580 App. A).
+    m, m_e in GeV. For a massless A' only the electron term is left:
+
+    >>> round(float(u_min(0.0, 0.5)) / M_E**2, 12), round(float(u_min(0.02, 0.5, m_e=0.0)), 12)
+    (0.5, 0.0004)
+    """
     x = _arr("x", x)
     return m**2 * (1.0 - x) / x + m_e**2 * x
 
@@ -205,6 +241,12 @@ def d2sigma_dx_dcos_ww(E0, m, x, theta, chi, eps=1.0):
 
     U = E0^2 x theta^2 + U_min, beta = sqrt(1 - m^2/E0^2), small-angle form. ``chi`` is the photon flux
     (a number or an array broadcast with x, theta; in full WW it depends on x and theta through t_min).
+
+    Its angular integral (d cos theta = theta d theta at small angle) is :func:`dsigma_dx_ww_angular`:
+
+    >>> f = lambda lt: float(d2sigma_dx_dcos_ww(100.0, 0.02, 0.5, math.exp(lt), 1.0)) * math.exp(2 * lt)
+    >>> round(integrate.quad(f, -30.0, 0.0, limit=200)[0] / float(dsigma_dx_ww_angular(100.0, 0.02, 0.5, 1.0)), 6)
+    1.0
     """
     E0 = _arr("E0", E0)
     x = _arr("x", x)
@@ -222,6 +264,10 @@ def dsigma_dx_ww(E0, m, x, chi, eps=1.0):
         dsigma/dx = 4 alpha^3 eps^2 chi beta (1 - x + x^2/3)/U_min
 
     Source: accelerator.md 6.2a [D] (BESTo App. A). For m >> m_e: (4 alpha^3 eps^2 chi beta/m^2) x(1 - x + x^2/3)/(1 - x).
+    Proportional to eps^2:
+
+    >>> round(float(dsigma_dx_ww(100.0, 0.02, 0.5, 1.0, eps=0.1) / dsigma_dx_ww(100.0, 0.02, 0.5, 1.0)), 12)
+    0.01
     """
     x = _arr("x", x)
     eps = check_range("eps", eps, 0.0, 1.0)
@@ -234,7 +280,10 @@ def dsigma_dx_ww_angular(E0, m, x, chi, eps=1.0):
         dsigma/dx = 4 alpha^3 eps^2 chi beta [(1 - x + x^2/2)/U_min - x(1 - x) m^2/(6 U_min^2)]
 
     Source: accelerator.md 6.2a [D] (int_0^inf dw/(w+U)^2 = 1/U, int_0^inf w dw/(w+U)^4 = 1/(6U^2), w = E0^2 x theta^2).
-    2.9% above :func:`dsigma_dx_ww` at x = 0.99, m = 20 MeV, E0 = 100 GeV.
+    2.9% above :func:`dsigma_dx_ww` at x = 0.99, m = 20 MeV, E0 = 100 GeV:
+
+    >>> round(float(dsigma_dx_ww_angular(100.0, 0.02, 0.99, 1.0) / dsigma_dx_ww(100.0, 0.02, 0.99, 1.0)) - 1, 3)
+    0.029
     """
     x = _arr("x", x)
     eps = check_range("eps", eps, 0.0, 1.0)
@@ -247,7 +296,10 @@ def sigma_ww_leading_log(E0, m, chi, eps=1.0):
     """Leading-log WW total sigma = (4/3) alpha^3 eps^2 chi beta/m^2 ln[1/max(m_e^2/m^2, m^2/E0^2)] [GeV^-2].
 
     Source: accelerator.md 6.2a (BESTo eq. A.17); the log is **natural** (one public script uses log10).
-    Clipped at 0 (as DMG4) when the log is negative (m < m_e).
+    Clipped at 0 (as DMG4) when the log is negative (m < m_e); proportional to eps^2:
+
+    >>> float(sigma_ww_leading_log(100.0, 1e-4, 1.0)), float(sigma_ww_leading_log(100.0, 0.02, 1.0, eps=0.5) / sigma_ww_leading_log(100.0, 0.02, 1.0))
+    (0.0, 0.25)
     """
     E0 = _arr("E0", E0)
     m = _arr("m", m)
@@ -267,7 +319,10 @@ def iww_shape(E0, m, x, m_e=M_E):
         f(x) = (|k|/E0) [2 U_min (3 - 3x + x^2) + m_e^2 x (x^2 + 2x - 2)]/(3 x U_min^2),  |k| = sqrt(x^2 E0^2 - m^2)
 
     Source: Liu, McKeen, Miller arXiv:1609.06781; Liu & Miller arXiv:1705.01633; DMG4 ``CrossSectionDSDX``
-    (accelerator.md 6.2b). Zero for x E0 <= m.
+    (accelerator.md 6.2b). Zero for x E0 <= m:
+
+    >>> float(iww_shape(100.0, 0.02, 1e-4)), float(iww_shape(100.0, 0.02, 0.5)) > 0
+    (0.0, True)
     """
     E0 = _arr("E0", E0)
     x = _arr("x", x)
@@ -288,7 +343,11 @@ def dsigma_dx_iww(E0, m, x, chi, eps=1.0, m_e=M_E):
         dsigma/dx = 2 alpha^3 eps^2 chi (|k|/E0) [2 U_min (3 - 3x + x^2) + m_e^2 x (x^2 + 2x - 2)]/(3 x U_min^2)
 
     Normalised so that for m_e -> 0 it is :func:`dsigma_dx_ww` with beta -> |k|/(x E0). Equals the u-integral
-    of :func:`d2sigma_dx_du_iww`.
+    of :func:`d2sigma_dx_du_iww`:
+
+    >>> f = lambda lu: float(d2sigma_dx_du_iww(100.0, 0.02, 0.5, math.exp(lu), 1.0)) * math.exp(lu)
+    >>> round(integrate.quad(f, -60.0, 5.0, limit=400)[0] / float(dsigma_dx_iww(100.0, 0.02, 0.5, 1.0)), 6)
+    1.0
     """
     eps = check_range("eps", eps, 0.0, 1.0)
     return 2.0 * ALPHA3 * eps**2 * chi * iww_shape(E0, m, x, m_e)
@@ -301,7 +360,11 @@ def d2sigma_dx_du_iww(E0, m, x, u, chi, eps=1.0, m_e=M_E):
         A = (1 - x + x^2/2)/U^2,  B = (1 - x)^2 (m^2 + 2 m_e^2)/U^4,  C = m^2 - U x/(1 - x) + m_e^2 x^2/(1 - x)
         U = 2 E0^2 u x + m^2 (1 - x)/x + m_e^2 x
 
-    With this normalisation int_0^inf du equals :func:`dsigma_dx_iww` exactly.
+    With this normalisation int_0^inf du equals :func:`dsigma_dx_iww` exactly (example there). Proportional to
+    eps^2:
+
+    >>> round(float(d2sigma_dx_du_iww(100.0, 0.02, 0.5, 1e-8, 1.0, eps=0.1) / d2sigma_dx_du_iww(100.0, 0.02, 0.5, 1e-8, 1.0)), 12)
+    0.01
     """
     E0 = _arr("E0", E0)
     x = _arr("x", x)
@@ -363,7 +426,8 @@ def k_factor(m, E):
 
     Clamping as DMG4 ``KfactorApproximate``: m <= 1 MeV is evaluated at 1.005 MeV, m >= 1 GeV at 0.995 GeV,
     E <= 20 GeV at 20.1 GeV, E >= 160 GeV at 159.2 GeV. ``m``, ``E`` in GeV (broadcast).
-    Below 1 MeV DMG4 switches to tabulated ETL totals, which are not implemented here.
+    Below 1 MeV DMG4 switches to tabulated ETL totals, which are not implemented here. Source: Kirsanov et al.
+    arXiv:1712.05706; Gninenko et al. arXiv:1604.08432 (accelerator.md 6.2d).
 
     >>> f"{float(k_factor(0.0167, 150.0)):.3f}"
     '1.146'
@@ -388,20 +452,34 @@ def k_factor(m, E):
 
 def sigma_iww_log(E0, m, eps=1.0, target: Target = PB, inelastic=False):
     """sigma_IWW,log: :func:`sigma_ww_leading_log` with the IWW chi (closed-form elastic) [GeV^-2]
-    (accelerator.md 6.2d; DMG4 ``TotalCrossSectionCalc`` before the K-factor)."""
+    (accelerator.md 6.2d; DMG4 ``TotalCrossSectionCalc`` before the K-factor). Its ratio to
+    :func:`sigma_etl` is the K-factor:
+
+    >>> round(float(sigma_iww_log(150.0, 0.0167) / sigma_etl(150.0, 0.0167)) - k_factor(0.0167, 150.0), 12)
+    0.0
+    """
     return sigma_ww_leading_log(E0, m, chi_iww(E0, m, target, inelastic), eps)
 
 
 def sigma_etl(E0, m, eps=1.0, target: Target = PB, inelastic=False):
     """Exact-tree-level total sigma_ETL = sigma_IWW,log/K(m, E0) [GeV^-2] (accelerator.md 6.2d; DMG4).
 
-    Reference check: 3643 pb for m = 16.7 MeV, E0 = 150 GeV, eps = 1e-4, Pb (DMG4); the recipe gives 3652 pb.
+    Reference check: 3643 pb for m = 16.7 MeV, E0 = 150 GeV, eps = 1e-4, Pb (DMG4); the recipe gives 3652 pb:
+
+    >>> from darktmm.spectra.constants import GEV2_TO_PB
+    >>> round(float(sigma_etl(150.0, 0.0167, 1e-4)) * GEV2_TO_PB)
+    3652
     """
     return sigma_iww_log(E0, m, eps, target, inelastic) / k_factor(m, E0)
 
 
 def x_max(E0):
-    """Upper end of x = E_A'/E0, 1 - m_e/E0 (DMG4 ``SimulateEmission``, dropping the m^4/(8 E0^3 M_N) recoil term)."""
+    """Upper end of x = E_A'/E0, 1 - m_e/E0 (DMG4 ``SimulateEmission``, dropping the m^4/(8 E0^3 M_N) recoil term;
+    accelerator.md 6.2d). E0 in GeV; dimensionless.
+
+    >>> round((1.0 - float(x_max(100.0))) * 100.0 / M_E, 9)
+    1.0
+    """
     return 1.0 - M_E / _arr("E0", E0)
 
 
@@ -435,7 +513,13 @@ def _shape_integral_scalar(E0, m, x_lo, x_hi, epsrel=1e-10):
 
 
 def iww_shape_integral(E0, m, x_lo, x_hi):
-    """int_{x_lo}^{x_hi} dx f(x) of :func:`iww_shape` by scipy quad [GeV^-2]; x_lo is raised to m/E0 (broadcast)."""
+    """int_{x_lo}^{x_hi} dx f(x) of :func:`iww_shape` by scipy quad [GeV^-2]; x_lo is raised to m/E0 (broadcast).
+    Shape of accelerator.md 6.2b. Additive over adjacent ranges:
+
+    >>> i = lambda a, b: iww_shape_integral(100.0, 0.02, a, b)
+    >>> round((i(0.0, 0.5) + i(0.5, 0.9)) / i(0.0, 0.9), 9)
+    1.0
+    """
     E0, x_lo, x_hi = np.broadcast_arrays(_arr("E0", E0), _arr("x_lo", x_lo), _arr("x_hi", x_hi))
     out = np.array(
         [
@@ -451,7 +535,11 @@ def etl_fraction_above(E0, m, E_cut):
 
         F = int_{max(E_cut/E0, m/E0)}^{x_max} f dx / int_{m/E0}^{x_max} f dx     (x_max = 1 - m_e/E0)
 
-    Dimensionless; vectorised in E0 (scalar quad loop).
+    Dimensionless; vectorised in E0 (scalar quad loop). Source: accelerator.md 6.2d, 6.3. No cut keeps
+    everything, and a harder cut keeps less:
+
+    >>> [round(float(etl_fraction_above(100.0, 0.02, c)), 3) for c in (0.0, 50.0, 80.0)]
+    [1.0, 0.946, 0.829]
     """
     E0 = _arr("E0", E0)
     xm = x_max(E0)
@@ -462,12 +550,24 @@ def etl_fraction_above(E0, m, E_cut):
 
 def sigma_etl_above(E0, m, E_cut, eps=1.0, target: Target = PB, inelastic=False):
     """sigma(E0; E_A' > E_cut) = sigma_ETL(E0) x :func:`etl_fraction_above` [GeV^-2] (accelerator.md 6.2d, 6.3:
-    differential shapes rescaled so that their x-integral equals sigma_ETL)."""
+    differential shapes rescaled so that their x-integral equals sigma_ETL). Without a cut it is sigma_ETL:
+
+    >>> round(float(sigma_etl_above(100.0, 0.02, 0.0) / sigma_etl(100.0, 0.02)), 12)
+    1.0
+    """
     return sigma_etl(E0, m, eps, target, inelastic) * etl_fraction_above(E0, m, E_cut)
 
 
 def dsigma_dx_etl(E0, m, x, eps=1.0, target: Target = PB, inelastic=False):
-    """ETL dsigma/dx = sigma_ETL(E0) f(x)/int f dx, f = :func:`iww_shape` [GeV^-2] (accelerator.md 6.2d). Scalar E0."""
+    """ETL dsigma/dx = sigma_ETL(E0) f(x)/int f dx, f = :func:`iww_shape` [GeV^-2] (accelerator.md 6.2d). Scalar E0.
+
+    Its x-integral (trapezoid in y = ln(1 - x), m/E0 < x < x_max) is sigma_ETL:
+
+    >>> y = np.linspace(math.log(M_E / 100.0), math.log(1 - 0.02 / 100.0), 4001)
+    >>> g = dsigma_dx_etl(100.0, 0.02, 1 - np.exp(y)) * np.exp(y)
+    >>> round(float(np.trapezoid(g, y) / sigma_etl(100.0, 0.02)), 4)
+    1.0
+    """
     E0 = float(check_range("E0", E0, 0.0, None, lo_open=True))
     norm = iww_shape_integral(E0, m, m / E0, float(x_max(E0)))
     if norm <= 0:
@@ -486,7 +586,10 @@ def track_length_density_L(L, t, b=B_TSAI):
     """Tsai's I_e in the variable L = ln(E0/E): dP/dL = E I_e = e^-L L^(bt-1)/Gamma(bt) (dimensionless).
 
     Use this form at small depth: for t = 0.01 X0 most of the probability sits at L < 1e-16, where E
-    cannot be told from E0 in double precision. int_0^inf dL = 1.
+    cannot be told from E0 in double precision. int_0^inf dL = 1 (Tsai RMP 46 (1974) 815; accelerator.md 6.3):
+
+    >>> round(integrate.quad(lambda L: float(track_length_density_L(L, 1.0)), 0.0, np.inf)[0], 9)
+    1.0
     """
     L = _arr("L", L)
     t = _arr("t", t)
@@ -501,7 +604,10 @@ def track_length_ie(E0, E, t, b=B_TSAI):
     """Energy distribution of the primary electron at depth t [X0]: I_e = (1/E0)[ln(E0/E)]^(bt-1)/Gamma(bt)  [GeV^-1].
 
     Source: Tsai RMP 46 (1974) 815 (approximation for the primary), accelerator.md 6.3. int_0^E0 dE I_e = 1
-    (see :func:`track_length_density_L` for the small-t numerics).
+    (see :func:`track_length_density_L` for the small-t numerics):
+
+    >>> round(integrate.quad(lambda E: float(track_length_ie(100.0, E, 1.0)), 0.0, 100.0, limit=200)[0], 8)
+    1.0
     """
     E0 = _arr("E0", E0)
     E = _arr("E", E)
@@ -511,7 +617,14 @@ def track_length_ie(E0, E, t, b=B_TSAI):
 
 
 def primary_survival(E0, E_c, t, b=B_TSAI):
-    """P(E > E_c) at depth t: regularised lower incomplete gamma P(bt, ln(E0/E_c)) (integral of I_e; dimensionless)."""
+    """P(E > E_c) at depth t: regularised lower incomplete gamma P(bt, ln(E0/E_c)) (integral of I_e; dimensionless).
+
+    Tsai RMP 46 (1974) 815 (accelerator.md 6.3). At t = 0 the primary is intact; at b t = 1 (t = 0.75 X0) the
+    energy spectrum is flat, so P(E > E0/2) = 1/2:
+
+    >>> float(primary_survival(100.0, 50.0, 0.0)), round(float(primary_survival(100.0, 50.0, 0.75)), 12)
+    (1.0, 0.5)
+    """
     t = _arr("t", t)
     Lc = math.log(E0 / E_c)
     return np.where(t > 0, special.gammainc(np.where(t > 0, b * t, 1.0), Lc), 1.0)
@@ -519,7 +632,11 @@ def primary_survival(E0, E_c, t, b=B_TSAI):
 
 def effective_track_length(E0, E_c, T_X0=40.0, b=B_TSAI):
     """T_eff = int_0^T dt P(E > E_c) [X0]: track length of the primary above E_c (accelerator.md 6.3 check:
-    0.870 X0 above 50 GeV and 0.468 X0 above 80 GeV for E0 = 100 GeV)."""
+    0.870 X0 above 50 GeV and 0.468 X0 above 80 GeV for E0 = 100 GeV; Tsai RMP 46 (1974) 815):
+
+    >>> round(effective_track_length(100.0, 50.0), 3), round(effective_track_length(100.0, 80.0), 3)
+    (0.87, 0.468)
+    """
     val, _ = integrate.quad(
         lambda t: float(primary_survival(E0, E_c, t, b)), 0.0, T_X0, epsabs=0.0, epsrel=1e-11, limit=200
     )
@@ -530,6 +647,11 @@ def thin_target_yield(m, E0, E_cut, T_X0, target: Target = PB, inelastic=False):
     """Thin-target A' yield per EOT per unit eps^2 (T << X0; accelerator.md 6.3; dimensionless):
 
     Y1 = (N_A X0/A)(T/X0) sigma_ETL(E0; E_A' > E_cut)    (eps_sig = P_inv = 1)
+
+    Linear in the thickness T [X0]:
+
+    >>> round(float(thin_target_yield(0.02, 100.0, 50.0, 0.02) / thin_target_yield(0.02, 100.0, 50.0, 0.01)), 12)
+    2.0
     """
     check_range("T_X0", T_X0, 0.0, None)
     sig = sigma_etl_above(E0, m, E_cut, 1.0, target, inelastic)
@@ -548,6 +670,13 @@ def primary_track_length(E0, E, T_X0=40.0, b=B_TSAI):
 
     Source: Tsai's I_e (accelerator.md 6.3), integrated by quad in q = bt. Integrable singularity
     l ~ 1/(E0 b L ln^2 L) as L = ln(E0/E) -> 0 (the unradiated primary). Vectorised by a scalar loop.
+    Tsai RMP 46 (1974) 815. The ratio to that asymptote falls slowly (as 1/|ln L|) towards 1:
+
+    >>> def r(L):
+    ...     E = 100.0 * math.exp(-L); L = math.log(100.0 / E)
+    ...     return float(primary_track_length(100.0, E)) * 100.0 * B_TSAI * L * math.log(L) ** 2
+    >>> round(r(1e-6), 2), round(r(1e-14), 2), primary_track_length(100.0, 120.0)
+    (1.06, 1.03, 0.0)
     """
     E = _arr("E", E)
     out = []
@@ -587,7 +716,11 @@ def thick_target_yield(m, E0, E_cut, T_X0=40.0, target: Target = PB, inelastic=F
     Numerics (scipy quad, nested): the t-integral is done first, Y1 = (N_A X0/A) int dE sigma(E) l(E) with
     l = :func:`primary_track_length`; in L = ln(E0/E) = ln(E0/E_cut) e^-w the endpoint singularity of l
     becomes a 1/w^2 tail on w in [0, inf). The x-integral of sigma(E; > E_cut) is a quad in ln(1 - x).
-    :class:`ThickTargetIntegrand` is the same integral in the v = L^(bt) substitution, for MC/VEGAS.
+    :class:`ThickTargetIntegrand` is the same integral in the v = L^(bt) substitution, for MC/VEGAS
+    (whose plain-MC mean, 0.00364 for this point, is the check in its example).
+
+    >>> f"{thick_target_yield(0.02, 100.0, 50.0, epsrel=1e-3):.3g}"
+    '0.00364'
     """
     _check_thick(m, E0, E_cut, T_X0)
     Lc = math.log(E0 / E_cut)
@@ -611,7 +744,14 @@ class ThickTargetIntegrand:
     X0); v = u2 ln(E0/E_cut)^(bt), L = v^(1/bt), E = E0 e^-L; 1 - x = delta_lo (delta_hi/delta_lo)^u3 with
     delta_lo = m_e/E, delta_hi = 1 - max(E_cut, m)/E. The weight is (N_A X0/A)(hbar c)^2 x Jacobians x
     e^-L/Gamma(1+bt) x dsigma_ETL/dx(E, x); sigma_ETL(E) is exact per point, the x-normalisation of the IWW
-    shape is a cubic spline in ln E (48 quad nodes, relative error < 1e-6).
+    shape is a cubic spline in ln E (48 quad nodes, relative error < 1e-6). Source: Tsai RMP 46 (1974) 815,
+    accelerator.md 6.3.
+
+    Plain MC with 1e5 points reproduces the nested-quad :func:`thick_target_yield` (0.00364):
+
+    >>> f = ThickTargetIntegrand(0.02, 100.0, 50.0)
+    >>> f"{float(np.mean(f(np.random.default_rng(1).random((100_000, 3))))):.3g}"
+    '0.00364'
     """
 
     ndim = 3
@@ -659,6 +799,7 @@ class ThickTargetIntegrand:
         return t, E, x, jac_t * w_e * jac_x
 
     def __call__(self, u):
+        """The weights (n,) at unit-cube points u (n, 3) [per EOT per eps^2]."""
         t, E, x, w = self.map(u)
         sig = sigma_etl(E, self.m, 1.0, self.target)
         if self.inelastic:
@@ -675,7 +816,12 @@ def _cached_integrand(m, E0, E_cut, T_X0, target, inelastic):
 def thick_target_integrand(u, m, E0, E_cut, T_X0=40.0, target: Target = PB, inelastic=False):
     """Weights (n,) of the thick-target yield integrand at unit-cube points u (n, 3) (see :class:`ThickTargetIntegrand`).
 
-    mean(thick_target_integrand(rng.random((n, 3)), ...)) -> :func:`thick_target_yield` (per EOT per eps^2).
+    mean(thick_target_integrand(rng.random((n, 3)), ...)) -> :func:`thick_target_yield` (per EOT per eps^2;
+    accelerator.md 6.3). The cached integrand gives the same weights as a fresh one:
+
+    >>> u = np.random.default_rng(2).random((5, 3))
+    >>> bool(np.allclose(thick_target_integrand(u, 0.02, 100.0, 50.0), ThickTargetIntegrand(0.02, 100.0, 50.0)(u)))
+    True
     """
     f = _cached_integrand(float(m), float(E0), float(E_cut), float(T_X0), target, bool(inelastic))
     return f(u)
@@ -716,7 +862,11 @@ def positron_mellin(s):
 
     Source: B. Rossi & K. Greisen, Rev. Mod. Phys. 13 (1941) 240; B. Rossi, High-Energy Particles (1952)
     ch. 5 (diffusion equations, integrated over depth, with dPi/dt = -A Pi + B Gamma/2 for e+ and
-    dGamma/dt = C Pi_tot - sigma_0 Gamma). Complex s, Re s > 1.
+    dGamma/dt = C Pi_tot - sigma_0 Gamma). Complex s, Re s > 1. Energy conservation puts a pole at s = 1
+    (A(1) = C(1) = 1, B(1) = sigma_0), and Q(s*) = Q(s)*:
+
+    >>> bool(abs(positron_mellin(1.0 + 1e-9)) > 1e8), bool(positron_mellin(2 - 1j) == np.conj(positron_mellin(2 + 1j)))
+    (True, True)
     """
     a, b, c = _rossi_a(s), _rossi_b(s), _rossi_c(s)
     return b * c / (2.0 * a * (a * SIGMA0_PAIR - b * c))
@@ -726,7 +876,13 @@ def inverse_mellin(Q, y, c=2.0, epsabs=1e-13):
     """g(y) = (1/2 pi i) int_{c - i inf}^{c + i inf} y^-s Q(s) ds for 0 < y < 1 (Bromwich line Re s = c), by
     scipy quad's Fourier-integral rule (QAWF) on (y^-c/pi) int_0^inf Re[e^{-i w ln y} Q(c + i w)] dw.
 
-    ``Q`` must be analytic for Re s >= c, with Q(s*) = Q(s)* and decaying faster than 1/|s|.
+    ``Q`` must be analytic for Re s >= c, with Q(s*) = Q(s)* and decaying faster than 1/|s|. (Mellin inversion:
+    e.g. Rossi, High-Energy Particles (1952) ch. 5; Rossi & Greisen, Rev. Mod. Phys. 13 (1941) 240.)
+
+    g(y) = y (1 - y) has the Mellin transform 1/((s + 1)(s + 2)):
+
+    >>> round(inverse_mellin(lambda s: 1 / ((s + 1) * (s + 2)), 0.5), 9)
+    0.25
     """
     y = check_range("y", y, 0.0, 1.0, lo_open=True, hi_open=True)
     ell = -math.log(y)
@@ -754,6 +910,9 @@ def positron_track_length(E, E0, target: Target = PB):
     for the NA64 annihilation dip. Asymptotically (E << E0) dl+/dE -> 0.222 X0 E0/E^2 (half of Rossi's
     e+- total 0.444 E0/E^2; 0.437 with the b-terms of the exact screening kernels). Expected accuracy
     ~10-20% against a full Geant4 shower (screening, LPM and target-thickness effects neglected).
+
+    >>> round(float(positron_track_length(1.0, 100.0)) / (PB.X0_cm * 100.0), 2)   # E/E0 = 0.01: 0.222 E0/E^2
+    0.22
     """
     E = _arr("E", E)
     y = E / E0
@@ -764,7 +923,11 @@ def positron_track_length(E, E0, target: Target = PB):
 
 def annihilation_resonance_energy(m):
     """Positron energy on resonance with electrons at rest, E_R = (m^2 - 2 m_e^2)/(2 m_e) [GeV]
-    (s = 2 m_e^2 + 2 m_e E+; accelerator.md 6.3 uses the m >> m_e form m^2/(2 m_e))."""
+    (s = 2 m_e^2 + 2 m_e E+; accelerator.md 6.3 uses the m >> m_e form m^2/(2 m_e)). m in GeV.
+
+    >>> round(float(annihilation_resonance_energy(0.27)), 2), round(0.27**2 / (2 * M_E), 2)
+    (71.33, 71.33)
+    """
     m = _arr("m", m)
     return (m**2 - 2.0 * M_E**2) / (2.0 * M_E)
 
@@ -784,6 +947,12 @@ def annihilation_yield(m, E0=100.0, E_cut=0.0, p_inv=1.0, dl_dE_cm_per_GeV=None,
     energy E_R, so the signal needs E_cut < E_R < E0 (0 otherwise). ``dl_dE_cm_per_GeV`` is the differential
     positron track length [cm/GeV]: a number, or a callable of (E, E0); default :func:`positron_track_length`
     (Rossi approximation A). ``p_inv`` replaces BR_inv (a long-lived A' escaping the detector counts too).
+
+    With dl+/dE = 1 cm/GeV the yield is n_e x 2 pi^2 alpha/m_e = 2.705e24 cm^-3 x 1.098e-25 cm^2 GeV; outside
+    E_cut < E_R < E0 it is 0:
+
+    >>> round(annihilation_yield(0.27, dl_dE_cm_per_GeV=1.0), 3), annihilation_yield(0.1, E_cut=50.0, dl_dE_cm_per_GeV=1.0)
+    (0.297, 0.0)
     """
     m = float(check_range("m", m, 0.0, None, unit="GeV", lo_open=True))
     p_inv = check_range("p_inv", p_inv, 0.0, 1.0)
@@ -808,7 +977,11 @@ class Shell:
     quantum number ``n_star`` and mean binding energy ``binding_keV`` [keV].
 
     The momentum scale of a hydrogen-like orbital is p0 = z_eff alpha m_e/n_star [GeV] (the virial <p^2> of
-    a hydrogenic state, p0^2 = (Z_eff alpha m_e/n)^2, independent of l).
+    a hydrogenic state, p0^2 = (Z_eff alpha m_e/n)^2, independent of l). Slater, Phys. Rev. 36 (1930) 57.
+
+    >>> s = PB_SHELLS[0]
+    >>> s.name, f"{s.p0_GeV:.4g}"   # 81.7 alpha m_e
+    ('1s', '0.0003047')
     """
 
     name: str
@@ -852,7 +1025,8 @@ def compton_profile(p_z, shells=PB_SHELLS):
     Source: the hydrogenic 1s Compton profile (e.g. M. J. Cooper, Rep. Prog. Phys. 48 (1985) 415; the
     impulse-approximation profiles of F. Biggs, L. B. Mendelsohn, J. B. Mann, At. Data Nucl. Data Tables
     16 (1975) 201 are the Hartree-Fock version), with Slater Z_eff per shell. Approximate: the real 2p, 3d...
-    profiles have other shapes at the same <p^2>; relativistic K/L momenta of Pb are larger.
+    profiles have other shapes at the same <p^2>; relativistic K/L momenta of Pb are larger. Used as in the
+    impulse approximation of arXiv:2403.15387.
 
     >>> round(float(integrate.quad(compton_profile, -1e-2, 1e-2, points=[0.0], limit=200)[0]), 4)
     1.0
@@ -876,7 +1050,8 @@ def _positron_spline(E0, target, n=160):
 
 def positron_track_length_interp(E, E0, target: Target = PB):
     """:func:`positron_track_length` [cm/GeV] from a cubic spline of ln(dl/dE) in logit(E/E0) on 160 nodes,
-    1e-3 <= E/E0 <= 0.9995 (built once per E0 in ~0.4 s; relative error < 1e-4; 0 outside).
+    1e-3 <= E/E0 <= 0.9995 (built once per E0 in ~0.4 s; relative error < 1e-4; 0 outside). Rossi approximation
+    A (Rossi & Greisen, Rev. Mod. Phys. 13 (1941) 240).
 
     >>> a = float(positron_track_length_interp(61.0, 100.0)); b = float(positron_track_length(61.0, 100.0))
     >>> abs(a / b - 1) < 1e-4
@@ -947,7 +1122,8 @@ def annihilation_spectrum_bound(
 
 
 def annihilation_yield_bound(m, E0=100.0, E_cut=0.0, acceptance=None, shells=PB_SHELLS, target: Target = PB):
-    """Total of :func:`annihilation_spectrum_bound` (per EOT per unit eps^2; dimensionless).
+    """Total of :func:`annihilation_spectrum_bound` (per EOT per unit eps^2; dimensionless). Impulse
+    approximation of arXiv:2403.15387 (accelerator.md 6.3).
 
     >>> f"{annihilation_yield_bound(0.2, 100.0, 50.0):.1e}"  # below the at-rest threshold 0.226 GeV
     '7.3e-06'

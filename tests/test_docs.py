@@ -43,26 +43,43 @@ DOCUMENTED_MODULES = (
     "darktmm.detectors.data",
     "darktmm.detectors.solar_data",
     "darktmm.detectors.meg",
+    "darktmm.detectors.stats",
+    "darktmm.detectors.accel_common",
+    "darktmm.detectors.borexino",
+    "darktmm.detectors.babar",
+    "darktmm.detectors.na64",
+    "darktmm.spectra.darkbrem",
+    "darktmm.simulate.cards",
+    "darktmm.simulate.units",
+    "darktmm.simulate.common",
+    "darktmm.simulate.histograms",
+    "darktmm.simulate.modelcard",
+    "darktmm.simulate.hepmc",
+    "darktmm.simulate.alloc",
+    "darktmm.simulate.events",
 )
 
 #: Modules not (yet) held to this standard; the lead moves them into DOCUMENTED_MODULES.
 NOT_YET_DOCUMENTED = (
     "darktmm.spectra.xenon",
     "darktmm.detectors.xenonnt",
-    "darktmm.spectra.darkbrem",
-    "darktmm.detectors.accel_common",
-    "darktmm.detectors.babar",
-    "darktmm.detectors.borexino",
+    "darktmm.simulate.scale",
+    "darktmm.simulate.shards",
     "darktmm.detectors.constraints",
-    "darktmm.detectors.na64",
-    "darktmm.detectors.stats",
+    "darktmm.simulate.cli",
+    "darktmm.simulate.commands",
+    "darktmm.simulate.eventio",
+    "darktmm.simulate.hepdata",
+    "darktmm.simulate.plots",
+    "darktmm.simulate.rootio",
+    "darktmm.simulate.sampler",
 )
 
 #: What counts as naming a source: an arXiv/hep-ph/astro-ph number, a journal or a standard
 #: compilation, or one of the project's reference files (``*.md``).
 SOURCE_HINT = re.compile(
     r"arXiv|hep-ph/|astro-ph/|nucl-th/|\bPDG\b|CODATA|\.md\b|Phys\. ?Rev|\bPR[CDL]\b|Rev\. Mod\. Phys|\bRMP\b"
-    r"|J\. Comput\. Phys|Nucl\. Phys|\bNPB\b|PTEP|Sov\. J|Phys\. Rept|Landolt|\bEPJC\b"
+    r"|J\. Comput\. Phys|Nucl\. Phys|\bNPB\b|PTEP|Sov\. J|Phys\. Rept|Landolt|\bEPJC\b|mallopt\(3\)"
 )
 
 
@@ -94,13 +111,14 @@ def _public_class_attributes(cls):
 
 
 def test_module_lists_are_disjoint_and_complete():
-    """Every public module of darktmm.spectra and darktmm.detectors is in exactly one of the two lists.
+    """Every public module of darktmm.spectra, darktmm.detectors and darktmm.simulate (top level; the
+    ``commands`` package counts as one entry) is in exactly one of the two lists.
 
     A new module makes this fail until it is added to DOCUMENTED_MODULES (or, for now, to
     NOT_YET_DOCUMENTED).
     """
     seen = set()
-    for layer in ("darktmm.spectra", "darktmm.detectors"):
+    for layer in ("darktmm.spectra", "darktmm.detectors", "darktmm.simulate"):
         pkg = importlib.import_module(layer)
         names = (i.name for i in pkgutil.iter_modules(pkg.__path__, prefix=layer + "."))
         seen |= {n for n in names if not n.rsplit(".", 1)[-1].startswith("_")}  # private modules are exempt
