@@ -45,3 +45,19 @@ def test_spectrum_and_generate_xenonnt(xe_env, tmp_path, capsys):
     assert g["sigma"] == pytest.approx(33.721, rel=5 * g["sigma_err"] / g["sigma"] + 1e-4)
     assert g["sigma_unit"] == "events/(t yr)"
     assert uproot.open(ev)["events"].num_entries == 2000
+
+
+def test_constraints_reports_the_dominant_direct_probe_and_the_crossing(xe_env, tmp_path, capsys):
+    """XENONnT beside Borexino in the hierarchy: table, JSON, ROOT tree and the crossing plot."""
+    card = Path(__file__).resolve().parents[1] / "examples" / "bm1.toml"
+    out, png = tmp_path / "h.root", tmp_path / "direct.png"
+    argv = ["constraints", "--card", str(card), "--masses", "1e-5,1e-3GeV", "--method", "rates", "--json"]
+    assert main([*argv, "--out", str(out), "--plot-direct", str(png)]) == 0
+    s = json.loads(capsys.readouterr().out)
+    lo, hi = s["points"]
+    assert lo["dominant_direct"] == "XENONnT" and hi["dominant_direct"] == "Borexino"
+    assert lo["xenonnt_muB"] < lo["borexino_muB"] and hi["xenonnt_muB"] > hi["borexino_muB"]
+    assert 1e-5 < s["direct_probe_crossing_GeV"] < 1e-3
+    t = uproot.open(out)["hierarchy"]
+    assert list(t["dominant_direct"].array(library="np")) == [2, 1]
+    assert png.stat().st_size > 10_000

@@ -20,6 +20,9 @@ SCHEMA = modelcard.schema(
     {
         **common.run_keys(),
         "hepdata": Key("str", None, "write a HEPData submission of the hierarchy into this folder"),
+        "plot_direct": Key(
+            "str", None, "draw the Borexino and XENONnT bounds and their crossing (.png/.pdf/.svg)"
+        ),
     },
 )
 
@@ -96,6 +99,15 @@ def run(args) -> int:
         scaling_above=scaling,
         progress=tick,
     )
+    xe, direct, crossing = None, None, None
+    if datamod.available("xenonnt/data_unbinned_1to30kev.txt", cfg["data_dir"]):
+        xe = cons.xenonnt_bounds(
+            masses, shape_mass, data_dir=cfg["data_dir"], rtol=max(rtol, 1e-3), seed=cfg["seed"]
+        )
+        direct = cons.direct_probes(bx, xe)
+        crossing = cons.xenonnt_borexino_crossing(bx, xe)
+    elif not cfg["json"]:
+        print("note: XENONnT data files not found; the XENONnT bound is not computed", file=sys.stderr)
     pts, info = cons.hierarchy(
         masses, cap, experiments=experiments, gamma_dark=gfun, borexino=bx, progress=tick
     )
@@ -120,12 +132,40 @@ def run(args) -> int:
         "experiments": names,
         "codes": {str(k): v for k, v in codes.items()},
         "borexino": info["borexino"],
-        "points": [p.summary() for p in pts],
+        "points": [
+            {
+                **p.summary(),
+                **(
+                    {
+                        "xenonnt_muB": d.xenonnt_muB,
+                        "dominant_direct": d.dominant,
+                        "log10_borexino_over_xenonnt": d.log10_ratio,
+                    }
+                    if d is not None
+                    else {}
+                ),
+            }
+            for p, d in zip(pts, direct or [None] * len(pts))
+        ],
+        "xenonnt": None
+        if xe is None
+        else {
+            "method": xe.method,
+            "flavour": xe.flavour,
+            **{k: v for k, v in xe.info.items() if isinstance(v, (str, int, float))},
+        },
+        "direct_probe_crossing_GeV": crossing,
         "seed": cfg["seed"],
         "timing_s": elapsed,
     }
     if cfg["out"]:
-        _write_root(cfg["out"], pts, names, cap, summary, code_text, card_text)
+        _write_root(cfg["out"], pts, names, cap, summary, code_text, card_text, direct)
+    if cfg["plot_direct"]:
+        if xe is None:
+            raise ParameterError("--plot-direct needs the XENONnT data files (darktmm data fetch)")
+        from darktmm.simulate import plots
+
+        plots.direct_probes_plot(cfg["plot_direct"], masses, bx.bounds, xe.bounds, crossing)
     if cfg["hepdata"]:
         from darktmm.simulate import hepdata
 
@@ -137,7 +177,10 @@ def run(args) -> int:
         from darktmm.simulate import plots
 
         plots.hierarchy_plot(cfg["plot"], pts, names, cap, title=bench, bx_method=bx.method)
-    common.emit(cfg["json"], summary, _table(pts, names, cap, summary, gdesc))
+    table = _table(pts, names, cap, summary, gdesc)
+    if direct is not None:
+        table += "\n" + _direct_table(direct, crossing)
+    common.emit(cfg["json"], summary, table)
     return 0
 
 
@@ -201,7 +244,23 @@ def _table(pts, names, cap, summary, gdesc) -> str:
     return "\n".join(lines)
 
 
-def _write_root(path, pts, names, cap, summary, code_text, card_text):
+def _direct_table(direct, crossing) -> str:
+    """The two direct probes per mass: Borexino, XENONnT, the stronger, and where they cross."""
+    lines = [
+        "direct detection (solar-nu electron recoils) on eps*|mu_D^(e mu)| [muB]:",
+        f"{'m_Ap[GeV]':>10s} {'Borexino':>10s} {'XENONnT':>10s}  {'stronger':<9s}",
+    ]
+    for d in direct:
+        lines.append(f"{d.m_ap:10.4g} {d.borexino_muB:10.3g} {d.xenonnt_muB:10.3g}  {d.dominant:<9s}")
+    lines.append(
+        f"XENONnT and Borexino cross at m_A' = {crossing:.3g} GeV (XENONnT stronger below)"
+        if crossing
+        else "the XENONnT and Borexino bounds do not cross in this mass range"
+    )
+    return "\n".join(lines)
+
+
+def _write_root(path, pts, names, cap, summary, code_text, card_text, direct=None):
     import numpy as np
 
     from darktmm.detectors import constraints as cons
@@ -246,6 +305,12 @@ def _write_root(path, pts, names, cap, summary, code_text, card_text):
         "log10_ratio": col(lambda p: p.log10_ratio),
         "orders": col(lambda p: p.orders),
     }
+    if direct is not None:
+        code = {"none": 0, "Borexino": 1, "XENONnT": 2}
+        cols["xenonnt_muB"] = np.array([d.xenonnt_muB for d in direct])
+        cols["dominant_direct"] = np.array([code[d.dominant] for d in direct], dtype=np.int32)
+        titles["xenonnt_muB"] = "XENONnT SR0 90% CL bound on eps*|mu_D^(e mu)| [mu_B]"
+        titles["dominant_direct"] = "stronger direct probe: 0=none, 1=Borexino, 2=XENONnT"
     titles |= {
         "eps_max": "min eps over the searches that apply (inf: none)",
         "mu_D_max_muB": f"MEG II cap on |mu_D^(e mu)| [mu_B] ({cap.prescription})",
