@@ -36,6 +36,10 @@ class Target:
     rho_g_cm3: float
     X0_g_cm2: float
 
+    def __post_init__(self):
+        for name in ("Z", "A", "rho_g_cm3", "X0_g_cm2"):
+            check_range(name, getattr(self, name), 0.0, None, lo_open=True)
+
     @property
     def X0_cm(self) -> float:
         """Radiation length [cm]."""
@@ -60,6 +64,16 @@ def _arr(name, x):
     a = np.asarray(x, dtype=float)
     if not np.all(np.isfinite(a)):
         raise ParameterError(f"{name} has non-finite entries: {x!r}")
+    return a
+
+
+def _in(name, x, lo, hi, lo_open=False, hi_open=False):
+    """_arr(name, x) with every entry inside [lo, hi] (open ends as asked); ParameterError otherwise."""
+    a = _arr(name, x)
+    bad = (a < lo) | (a > hi) | ((a == lo) & lo_open) | ((a == hi) & hi_open)
+    if np.any(bad):
+        rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise ParameterError(f"{name} = {x!r} is outside the allowed range {rng}")
     return a
 
 
@@ -89,7 +103,7 @@ def g2_elastic(t, target: Target = PB):
 
     Source: BESTo App. A / Tsai 1974 (accelerator.md 6.2c). t in GeV^2; dimensionless.
     """
-    t = _arr("t", t)
+    t = _in("t", t, 0.0, np.inf)
     a, d, _ = form_factor_scales(target)
     return target.Z**2 * (a**2 * t / (1.0 + a**2 * t)) ** 2 / (1.0 + t / d) ** 2
 
@@ -99,7 +113,7 @@ def g2_inelastic(t, target: Target = PB):
 
     Source: BESTo App. A / Tsai 1974 (accelerator.md 6.2c). t in GeV^2; dimensionless.
     """
-    t = _arr("t", t)
+    t = _in("t", t, 0.0, np.inf)
     _, _, ap = form_factor_scales(target)
     nucl = (1.0 + t * (MU_P**2 - 1.0) / (4.0 * M_P**2)) / (1.0 + t / T_DIPOLE) ** 4
     return target.Z * (ap**2 * t / (1.0 + ap**2 * t)) ** 2 * nucl**2
@@ -107,7 +121,7 @@ def g2_inelastic(t, target: Target = PB):
 
 def iww_t_limits(E0, m):
     """IWW integration limits of chi: t_min = (m^2/2E0)^2, t_max = m^2 [GeV^2] (accelerator.md 6.2c; DMG4)."""
-    E0 = _arr("E0", E0)
+    E0 = _in("E0", E0, 0.0, np.inf, lo_open=True)
     m = _arr("m", m)
     return (m**2 / (2.0 * E0)) ** 2, m**2
 
@@ -121,8 +135,8 @@ def chi_elastic_closed(tmin, tmax, target: Target = PB):
     Source: accelerator.md 6.2c [D]; the same expression is DMG4 ``DarkPhotons::TotalCrossSectionCalc``.
     Dimensionless; vectorised in tmin, tmax [GeV^2].
     """
-    tmin = _arr("tmin", tmin)
-    tmax = _arr("tmax", tmax)
+    tmin = _in("tmin", tmin, 0.0, np.inf)
+    tmax = _in("tmax", tmax, 0.0, np.inf)
     a, d, _ = form_factor_scales(target)
     ta, td = 1.0 / a**2, d
     lin = (ta - td) * (ta + td + 2.0 * tmax) * (tmax - tmin) / ((ta + tmax) * (td + tmax))
@@ -190,7 +204,7 @@ def chi_iww(E0, m, target: Target = PB, inelastic=False):
 # ---------------------------------------------------------------------------------------------
 def u_min(m, x, m_e=M_E):
     """U_min = m^2 (1 - x)/x + m_e^2 x [GeV^2] (accelerator.md 6.2 notation)."""
-    x = _arr("x", x)
+    x = _in("x", x, 0.0, 1.0, lo_open=True)
     return m**2 * (1.0 - x) / x + m_e**2 * x
 
 
@@ -269,8 +283,8 @@ def iww_shape(E0, m, x, m_e=M_E):
     Source: Liu, McKeen, Miller arXiv:1609.06781; Liu & Miller arXiv:1705.01633; DMG4 ``CrossSectionDSDX``
     (accelerator.md 6.2b). Zero for x E0 <= m.
     """
-    E0 = _arr("E0", E0)
-    x = _arr("x", x)
+    E0 = _in("E0", E0, 0.0, np.inf, lo_open=True)
+    x = _in("x", x, -np.inf, 1.0)  # x <= m/E0 (x <= 0 included) is documented zero
     xs = np.where(x > 0, x, 1.0)
     k = np.sqrt(np.clip(xs**2 * E0**2 - m**2, 0.0, None))
     U = u_min(m, xs, m_e)
@@ -304,7 +318,7 @@ def d2sigma_dx_du_iww(E0, m, x, u, chi, eps=1.0, m_e=M_E):
     With this normalisation int_0^inf du equals :func:`dsigma_dx_iww` exactly.
     """
     E0 = _arr("E0", E0)
-    x = _arr("x", x)
+    x = _in("x", x, 0.0, 1.0, lo_open=True, hi_open=True)  # 1/(1 - x) below
     u = _arr("u", u)
     eps = check_range("eps", eps, 0.0, 1.0)
     U = 2.0 * E0**2 * u * x + u_min(m, x, m_e)
@@ -402,7 +416,7 @@ def sigma_etl(E0, m, eps=1.0, target: Target = PB, inelastic=False):
 
 def x_max(E0):
     """Upper end of x = E_A'/E0, 1 - m_e/E0 (DMG4 ``SimulateEmission``, dropping the m^4/(8 E0^3 M_N) recoil term)."""
-    return 1.0 - M_E / _arr("E0", E0)
+    return 1.0 - M_E / _in("E0", E0, 0.0, np.inf, lo_open=True)
 
 
 def _iww_shape_scalar(E0, m, x, m_e=M_E):
@@ -436,7 +450,8 @@ def _shape_integral_scalar(E0, m, x_lo, x_hi, epsrel=1e-10):
 
 def iww_shape_integral(E0, m, x_lo, x_hi):
     """int_{x_lo}^{x_hi} dx f(x) of :func:`iww_shape` by scipy quad [GeV^-2]; x_lo is raised to m/E0 (broadcast)."""
-    E0, x_lo, x_hi = np.broadcast_arrays(_arr("E0", E0), _arr("x_lo", x_lo), _arr("x_hi", x_hi))
+    E0 = _in("E0", E0, 0.0, np.inf, lo_open=True)
+    E0, x_lo, x_hi = np.broadcast_arrays(E0, _arr("x_lo", x_lo), _arr("x_hi", x_hi))
     out = np.array(
         [
             _shape_integral_scalar(float(e), m, float(a), float(b))
@@ -513,6 +528,8 @@ def track_length_ie(E0, E, t, b=B_TSAI):
 def primary_survival(E0, E_c, t, b=B_TSAI):
     """P(E > E_c) at depth t: regularised lower incomplete gamma P(bt, ln(E0/E_c)) (integral of I_e; dimensionless)."""
     t = _arr("t", t)
+    E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
+    E_c = check_range("E_c", E_c, 0.0, E0, unit="GeV", lo_open=True)
     Lc = math.log(E0 / E_c)
     return np.where(t > 0, special.gammainc(np.where(t > 0, b * t, 1.0), Lc), 1.0)
 
@@ -550,6 +567,8 @@ def primary_track_length(E0, E, T_X0=40.0, b=B_TSAI):
     l ~ 1/(E0 b L ln^2 L) as L = ln(E0/E) -> 0 (the unradiated primary). Vectorised by a scalar loop.
     """
     E = _arr("E", E)
+    E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
+    check_range("T_X0", T_X0, 0.0, None)
     out = []
     for e in E.ravel():
         if 0 < e < E0:
