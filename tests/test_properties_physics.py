@@ -1155,6 +1155,18 @@ def test_primary_track_length_nonneg(E0, v, T):
     assert float(darkbrem.primary_track_length(E0, 1.5 * E0, T)) == 0.0
 
 
+@FEW
+@given(E0=logf(20.0, 200.0), y1=fractions(0.05, 0.95), y2=fractions(0.05, 0.95))
+def test_positron_track_length_positive_and_falling(E0, y1, y2):
+    lo, hi = sorted((y1, y2))
+    assume(hi > lo * 1.01)
+    a = float(darkbrem.positron_track_length(lo * E0, E0))
+    b = float(darkbrem.positron_track_length(hi * E0, E0))
+    # shower positrons: dl+/dE > 0, falling with E (-> 0.222 X0 E0/E^2 for E << E0)
+    assert math.isfinite(a) and 0 < b < a
+    assert float(darkbrem.positron_track_length(1.5 * E0, E0)) == 0.0
+
+
 THICK_CASES = [(0.02, 100.0, 50.0, 40.0), (0.3, 150.0, 100.0, 10.0), (0.005, 50.0, 20.0, 2.0)]
 
 
