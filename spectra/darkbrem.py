@@ -775,6 +775,7 @@ def positron_track_length(E, E0, target: Target = PB):
     ~10-20% against a full Geant4 shower (screening, LPM and target-thickness effects neglected).
     """
     E = _arr("E", E)
+    E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
     y = E / E0
     out = np.array([inverse_mellin(positron_mellin, float(v)) if 0 < v < 1 else 0.0 for v in y.ravel()])
     out = out.reshape(y.shape) if y.ndim else float(out[0])
@@ -806,6 +807,8 @@ def annihilation_yield(m, E0=100.0, E_cut=0.0, p_inv=1.0, dl_dE_cm_per_GeV=None,
     """
     m = float(check_range("m", m, 0.0, None, unit="GeV", lo_open=True))
     p_inv = check_range("p_inv", p_inv, 0.0, 1.0)
+    E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
+    E_cut = check_range("E_cut", E_cut, unit="GeV")
     ER = float(annihilation_resonance_energy(m))
     if not E_cut < ER < E0:
         return 0.0
@@ -835,6 +838,12 @@ class Shell:
     z_eff: float
     n_star: float
     binding_keV: float
+
+    def __post_init__(self):
+        check_range("n_e", self.n_e, 0.0, None, lo_open=True)
+        for name in ("z_eff", "n_star"):
+            check_range(name, getattr(self, name), 0.0, None, lo_open=True)
+        check_range("binding_keV", self.binding_keV, 0.0, None, unit="keV")
 
     @property
     def p0_GeV(self) -> float:
@@ -902,10 +911,11 @@ def positron_track_length_interp(E, E0, target: Target = PB):
     True
     """
     E = _arr("E", E)
-    lo, hi, sp = _positron_spline(float(E0), target)
+    E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
+    lo, hi, sp = _positron_spline(E0, target)
     y = np.clip(E / E0, 1e-300, 1.0 - 1e-16)
     u = np.log(y) - np.log1p(-y)
-    ok = (u >= lo) & (u <= hi)
+    ok = (u >= lo - 1e-9) & (u <= hi + 1e-9)  # the end nodes themselves, against rounding of logit(E/E0)
     return np.where(ok, np.exp(sp(np.clip(u, lo, hi))), 0.0)
 
 
@@ -934,6 +944,8 @@ def annihilation_spectrum_bound(
     ('3.08e-04', 56.4)
     """
     m = float(check_range("m", m, 0.0, None, unit="GeV", lo_open=True))
+    E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
+    E_cut = check_range("E_cut", E_cut, unit="GeV")
     x, wx = np.polynomial.legendre.leggauss(int(n_nodes))
     ztot = sum(s.n_e for s in shells)
     Es, ws = [], []

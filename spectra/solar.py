@@ -201,6 +201,8 @@ def b8_final_state(E_x, params=_B8_FIT):
     """
     e_r, gam_r, c = params
     E_x = np.asarray(E_x, dtype=float)
+    if not np.all((E_x >= 0) & (E_x < np.inf)):
+        raise ParameterError(f"E_x = {E_x!r} GeV is outside the allowed range [0, inf) GeV")
 
     def barrier(ex):
         e_aa = ex + _B8_E_AA0
@@ -273,6 +275,14 @@ class GridInterp:
 
     def __init__(self, xp, fp, *, cells: int = 1 << 18):
         self.xp = np.ascontiguousarray(xp, dtype=float)
+        if (
+            self.xp.ndim != 1
+            or len(self.xp) < 2
+            or not (np.all(np.diff(self.xp) >= 0) and self.xp[-1] > self.xp[0])
+        ):
+            raise ParameterError(
+                "GridInterp: xp must be an increasing 1-d table of at least 2 distinct nodes"
+            )
         fp = np.asarray(fp, dtype=float)
         self.fp = np.ascontiguousarray(fp.reshape(len(self.xp), -1).T)  # (k, n_nodes)
         self.single = fp.ndim == 1

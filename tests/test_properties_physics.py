@@ -31,9 +31,21 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy import integrate as sint
 
-from darktmm.spectra import accel_mc, darkbrem, loops, model, monophoton, nue, recoil, solar, uv, widths
+from darktmm.spectra import (
+    accel_mc,
+    darkbrem,
+    kinematics,
+    loops,
+    model,
+    monophoton,
+    nue,
+    recoil,
+    solar,
+    uv,
+    widths,
+)
 from darktmm.spectra.constants import ALPHA, M_E, M_MU, M_PI, M_TAU, MU_B, SIGMA0_TMM
-from darktmm.spectra.integrate import Vegas
+from darktmm.spectra.integrate import Vegas, max_rel_error
 from darktmm.spectra.validate import ParameterError
 
 # numpy floating-point warnings are RuntimeWarnings (ComplexWarning too); scipy's IntegrationWarning is a UserWarning
@@ -496,6 +508,59 @@ def test_regression_electron_density_rejects_bad_radius(bad):
 def test_regression_fermi_function_rejects_supercritical_charge(Z):
     """|alpha Z| >= 1 raised 'ValueError: math domain error' instead of a ParameterError."""
     raises_naming("Z", solar.fermi_function, Z, 0.002, 13)
+
+
+@PROPS
+@given(name=st.sampled_from(["pp", "13N", "15O", "17F", "hep"]), v=fractions(-0.5, 1.5))
+def test_allowed_beta_plus_shape_nonneg_and_zero_outside(name, v):
+    Q, Z, A = solar._BETA[name]
+    val = float(solar.allowed_beta_plus_shape(v * Q, Q, Z, A))
+    assert finite_nonneg(val)
+    if v <= 0 or v >= 1:
+        assert val == 0.0
+
+
+@PROPS
+@given(ex=st.one_of(st.just(0.0), logf(1e-6, 0.03)))
+def test_b8_final_state_positive(ex):
+    w = float(solar.b8_final_state(ex))
+    assert math.isfinite(w) and w > 0
+
+
+@SLOWER
+@given(
+    xs=st.lists(st.floats(-10.0, 10.0), min_size=2, max_size=30, unique=True),
+    ys=st.lists(st.floats(-1e3, 1e3), min_size=30, max_size=30),
+    q=st.lists(st.one_of(st.floats(-20.0, 20.0), st.just(NAN)), min_size=1, max_size=20),
+)
+def test_grid_interp_is_np_interp_bit_for_bit(xs, ys, q):
+    xp = np.sort(np.array(xs))
+    fp = np.array(ys[: len(xp)])
+    x = np.array(q)
+    np.testing.assert_array_equal(solar.GridInterp(xp, fp, cells=64)(x), np.interp(x, xp, fp))
+    np.testing.assert_array_equal(
+        solar.GridInterp(xp, fp, cells=64)(x, -1.0, 2.0), np.interp(x, xp, fp, -1.0, 2.0)
+    )
+
+
+@pytest.mark.parametrize("name", COMPONENTS)
+def test_default_profile_unit_area_and_mean_radius(name):
+    x, f = solar.default_profile(name)
+    assert np.all(f >= 0) and abs(np.trapezoid(f, x) - 1.0) < 1e-12
+    assert abs(np.trapezoid(x * f, x) - solar.MEAN_PRODUCTION_RADIUS[name]) < 1e-6
+
+
+@PROPS
+@given(E_x=st.one_of(st.floats(-1.0, -1e-300), NONFINITE))
+def test_regression_b8_final_state_rejects_negative_excitation(E_x):
+    """b8_final_state took sqrt of a negative 2-alpha energy (a numpy warning) for E_x < -91.84 keV, NaN for NaN."""
+    raises_naming("E_x", solar.b8_final_state, E_x)
+
+
+@pytest.mark.parametrize("xp", [[0.0], [2.0, 1.0, 0.0], [1.0, 1.0], [[0.0, 1.0]]])
+def test_regression_grid_interp_rejects_bad_tables(xp):
+    """GridInterp with one node divided by zero; a decreasing table interpolated garbage silently."""
+    raises_naming("xp", solar.GridInterp, np.array(xp), np.ones(np.size(xp)))
 
 
 # ===================================================================================================
@@ -1167,6 +1232,119 @@ def test_positron_track_length_positive_and_falling(E0, y1, y2):
     assert float(darkbrem.positron_track_length(1.5 * E0, E0)) == 0.0
 
 
+@PROPS
+@given(p=st.one_of(st.just(0.0), logf(1e-12, 1.0)))
+def test_compton_profile_positive_even_falling(p):
+    j = float(darkbrem.compton_profile(p))
+    assert math.isfinite(j) and j > 0
+    assert float(darkbrem.compton_profile(-p)) == j
+    assert float(darkbrem.compton_profile(2 * p + 1e-9)) <= j
+
+
+def test_compton_profile_normalised():
+    shells = darkbrem.PB_SHELLS
+    # each 1s-shaped shell integrates to n_i/Z analytically; the sum to 1 (split at the shell scales)
+    pts = sorted({s.p0_GeV for s in shells})
+    val = 2 * sum(
+        sint.quad(lambda q: float(darkbrem.compton_profile(q)), a, b, epsabs=0, epsrel=1e-11, limit=200)[0]
+        for a, b in zip([0.0] + pts, pts + [np.inf])
+    )
+    assert abs(val - 1.0) < 1e-9
+
+
+@FEW
+@given(y=fractions(1e-3, 0.9995))
+def test_positron_track_length_interp_matches_direct(y):
+    a = float(darkbrem.positron_track_length_interp(y * 100.0, 100.0))
+    b = float(darkbrem.positron_track_length(y * 100.0, 100.0))
+    assert b > 0 and abs(a / b - 1) < 1e-4  # documented accuracy of the spline
+
+
+@SLOWER
+@given(m=logf(0.05, 0.6), Ecut=st.floats(0.0, 90.0))
+def test_bound_annihilation_spectrum_nonneg_inside_window(m, Ecut):
+    E, w = darkbrem.annihilation_spectrum_bound(m, 100.0, Ecut)
+    assert finite_nonneg(w) and E.shape == w.shape
+    assert np.all((E >= Ecut * (1 - 1e-12)) & (E <= 100.0 * (1 + 1e-12)))
+    assert rel_close(darkbrem.annihilation_yield_bound(m, 100.0, Ecut), float(w.sum()), 1e-12, atol=1e-300)
+
+
+@FEW
+@given(E0=logf(20.0, 150.0), mfrac=logf(1e-4, 0.05))
+def test_etl_x_spectrum_integrates_to_sigma_etl(E0, mfrac):
+    m = mfrac * E0
+    lo, hi = m / E0, float(darkbrem.x_max(E0))
+    # quad in y = ln(1 - x): the shape peaks like 1/U_min at x -> 1
+    num, _ = sint.quad(
+        lambda y: float(darkbrem.dsigma_dx_etl(E0, m, 1 - math.exp(y))) * math.exp(y),
+        math.log1p(-hi),
+        math.log1p(-lo),
+        epsabs=0,
+        epsrel=1e-9,
+        limit=200,
+    )
+    sig = float(darkbrem.sigma_etl(E0, m))
+    assert rel_close(num, sig, 1e-6)
+    assert float(darkbrem.sigma_etl_above(E0, m, 0.5 * E0)) <= sig * (1 + 1e-12)
+
+
+@pytest.mark.parametrize(
+    "field,bad",
+    [("n_e", 0), ("n_e", -2), ("z_eff", 0.0), ("n_star", -1.0), ("binding_keV", -1.0), ("z_eff", NAN)],
+)
+def test_regression_shell_rejects_unphysical_values(field, bad):
+    """Shell(n_e < 0, ...) was accepted and gave a negative Compton profile."""
+    kw = dict(name="x", n_e=2, z_eff=1.0, n_star=1.0, binding_keV=1.0)
+    kw[field] = bad
+    raises_naming(field, darkbrem.Shell, **kw)
+
+
+@pytest.mark.parametrize("y", [1e-3, 0.9995])
+def test_regression_positron_track_length_interp_at_table_ends(y):
+    """At the documented ends E/E0 = 1e-3 and 0.9995 the spline returned 0 (logit(E/E0) rounded past its end node)."""
+    a = float(darkbrem.positron_track_length_interp(y * 100.0, 100.0))
+    b = float(darkbrem.positron_track_length(y * 100.0, 100.0))
+    assert abs(a / b - 1) < 1e-4
+
+
+@PROPS
+@given(br=fractions(), m=logf(1e-3, 1.0), L=logf(0.1, 100.0))
+def test_regression_ap_decay_stable_ap_with_zero_flight_number(br, m, L):
+    """A stable A' (Gamma_tot = 0) with u_flight = 0 got d = inf x 0 = NaN (and a warning) instead of inf."""
+    d = kinematics.ap_decay(
+        br,
+        0.0,
+        m,
+        np.array([2 * m]),
+        0.0,
+        0.0,
+        np.array([math.sqrt(3) * m]),
+        L,
+        np.array([0.99]),
+        np.array([0.0]),
+    )
+    assert d["decay_length"][0] == math.inf and d["escapes"][0] == 1
+
+
+@PROPS
+@given(E0=st.one_of(st.floats(-1e3, 0.0), NONFINITE))
+def test_regression_positron_track_length_rejects_bad_beam_energy(E0):
+    """positron_track_length(_interp) returned 0 for E0 < 0 and divided by zero for E0 = 0."""
+    raises_naming("E0", darkbrem.positron_track_length, 10.0, E0)
+    raises_naming("E0", darkbrem.positron_track_length_interp, 10.0, E0)
+
+
+@PROPS
+@given(E0=st.one_of(st.floats(-1e3, 0.0), NONFINITE), Ecut=NONFINITE)
+def test_regression_annihilation_rejects_bad_energies(E0, Ecut):
+    """annihilation_spectrum_bound(E_cut = NaN) returned a spectrum (NaN comparisons dropped the cut) and E0 < 0
+    an empty one; annihilation_yield returned 0 for either."""
+    raises_naming("E0", darkbrem.annihilation_spectrum_bound, 0.24, E0)
+    raises_naming("E_cut", darkbrem.annihilation_spectrum_bound, 0.24, 100.0, Ecut)
+    raises_naming("E0", darkbrem.annihilation_yield, 0.24, E0, 0.0, 1.0, 1.0)
+    raises_naming("E_cut", darkbrem.annihilation_yield, 0.24, 100.0, Ecut, 1.0, 1.0)
+
+
 THICK_CASES = [(0.02, 100.0, 50.0, 40.0), (0.3, 150.0, 100.0, 10.0), (0.005, 50.0, 20.0, 2.0)]
 
 
@@ -1822,3 +2000,153 @@ def test_regression_monophoton_mx2_window_not_a_pair_of_numbers(bad):
 def test_regression_darkbrem_process_non_numeric_cut(field):
     """DarkBremProcess(T_X0='a') raised ValueError from float() instead of a ParameterError."""
     raises_naming(field, accel_mc.DarkBremProcess, 0.02, **{field: "a"})
+
+
+# ===================================================================================================
+# kinematics.py: event kinematics
+# ===================================================================================================
+@PROPS
+@given(E=E_NU, frac=fractions(0.0, 1.0))
+def test_electron_cos_theta_from_momentum_conservation(E, frac):
+    T = frac * float(nue.t_max(E))
+    c = float(kinematics.electron_cos_theta(E, T))
+    assert 0.0 <= c <= 1.0
+    if T > 0:
+        # law of cosines for nu(E) -> nu(E - T) + e(p_e), p_e^2 = T^2 + 2 m_e T (independent form)
+        pe2 = T * T + 2 * M_E * T
+        ref = (E * E + pe2 - (E - T) ** 2) / (2 * E * math.sqrt(pe2))
+        assert abs(c - min(ref, 1.0)) < 1e-9
+        assert float(kinematics.electron_cos_theta(E, 0.5 * T)) <= c
+
+
+@PROPS
+@given(m=st.floats(0.0, 10.0), pz=st.floats(-50.0, 50.0), beta=st.floats(-0.999, 0.999))
+def test_boost_z_preserves_mass_and_inverts(m, pz, beta):
+    E = math.sqrt(m * m + pz * pz)
+    E2, p2 = kinematics.boost_z(E, pz, beta)
+    assert abs((E2 - p2) * (E2 + p2) - m * m) <= 1e-9 * (E2 * E2 + 1.0)
+    E3, p3 = kinematics.boost_z(E2, p2, -beta)
+    assert abs(E3 - E) <= 1e-9 * (E2 + 1) and abs(p3 - pz) <= 1e-9 * (E2 + 1)
+
+
+@PROPS
+@given(
+    Ee=logf(1.0, 200.0),
+    x=fractions(0.01, 0.99),
+    mfrac=logf(1e-4, 0.5),
+    th=logf(1e-8, 0.1),
+    phi=st.floats(0, 2 * math.pi),
+)
+def test_nucleus_recoil_conserves_four_momentum(Ee, x, mfrac, th, phi):
+    Ea = x * Ee
+    m = mfrac * Ea
+    k = math.sqrt(Ea * Ea - m * m)
+    kx, ky, kz = (
+        np.array([v])
+        for v in (k * math.sin(th) * math.cos(phi), k * math.sin(th) * math.sin(phi), k * math.cos(th))
+    )
+    E_e, E_ap = np.array([Ee]), np.array([Ea])
+    Ep, px, py, pz, EN, qx, qy, qz = kinematics.nucleus_recoil(E_e, kx, ky, kz, E_ap)
+    M = kinematics.M_PB208
+    assert Ep[0] >= M_E * (1 - 1e-12) and EN[0] >= M
+    assert abs((Ee + M) - (Ea + Ep[0] + EN[0])) < 1e-9 * (Ee + M)
+    pe = math.sqrt(Ee * Ee - M_E * M_E)
+    assert abs(pe - (kz[0] + pz[0] + qz[0])) < 1e-9 * Ee
+    assert abs(kx[0] + px[0] + qx[0]) < 1e-12 * Ee and abs(ky[0] + py[0] + qy[0]) < 1e-12 * Ee
+    # the nucleus is on shell: E_N^2 = M^2 + q^2
+    assert rel_close(EN[0] ** 2, M * M + qx[0] ** 2 + qy[0] ** 2 + qz[0] ** 2, 1e-12)
+
+
+@PROPS
+@given(
+    br=fractions(),
+    g=st.one_of(st.just(0.0), logf(1e-20, 1e-3)),
+    m=logf(1e-3, 1.0),
+    boost=logf(1 + 1e-6, 1e4),
+    th=st.floats(0.0, math.pi),
+    L=logf(0.1, 100.0),
+    uc=st.floats(0.0, 1.0, exclude_max=True),
+    uf=st.floats(0.0, 1.0, exclude_max=True),
+)
+def test_ap_decay_vertex_along_momentum(br, g, m, boost, th, L, uc, uf):
+    E = m * boost
+    p = math.sqrt(E * E - m * m)
+    px, pz = p * math.sin(th), p * math.cos(th)
+    d = kinematics.ap_decay(
+        br, g, m, np.array([E]), px, 0.0, np.array([pz]), L, np.array([uc]), np.array([uf])
+    )
+    vis, esc = int(d["decay_visible"][0]), int(d["escapes"][0])
+    assert vis in (0, 1) and esc in (0, 1) and vis == int(uc >= br)
+    if not vis:
+        assert esc == 1
+    dl = float(d["decay_length"][0])
+    assert dl >= 0
+    if math.isfinite(dl):
+        r = math.hypot(float(d["decay_x"][0]), float(d["decay_y"][0]), float(d["decay_z"][0]))
+        assert rel_close(r, dl, 1e-9, atol=1e-300)
+        assert float(d["decay_t"][0]) >= dl * (1 - 1e-12)  # c t = d E/|p| >= d
+
+
+@PROPS
+@given(E=st.one_of(st.floats(-1.0, 0.0), NONFINITE), T=st.one_of(st.floats(-1.0, -1e-300), NONFINITE))
+def test_regression_electron_cos_theta_rejects_bad_energies(E, T):
+    """electron_cos_theta divided by zero at E = 0, returned a cosine for E < 0 and NaN (with a warning) for T < 0."""
+    raises_naming("E_nu", kinematics.electron_cos_theta, E, 1e-4)
+    raises_naming("T", kinematics.electron_cos_theta, 1e-3, T)
+
+
+@PROPS
+@given(beta=st.one_of(st.floats(1.0, 10.0), st.floats(-10.0, -1.0), st.just(NAN)))
+def test_regression_boost_z_rejects_superluminal_beta(beta):
+    """boost_z(beta = 1) raised ZeroDivisionError and |beta| > 1 'math domain error'."""
+    raises_naming("beta", kinematics.boost_z, 1.0, 0.5, beta)
+
+
+@PROPS
+@given(k=st.floats(1.0, 10.0))
+def test_regression_nucleus_recoil_rejects_ap_above_beam(k):
+    """nucleus_recoil(E_ap > E_e) returned a negative electron energy."""
+    one = np.array([0.0])
+    raises_naming(
+        "E_ap",
+        kinematics.nucleus_recoil,
+        np.array([10.0]),
+        one,
+        one,
+        np.array([10.0 * k]),
+        np.array([10.0 * k]),
+    )
+
+
+@PROPS
+@given(
+    which=st.sampled_from(["br_inv", "u_channel", "u_flight"]),
+    bad=st.one_of(st.floats(1.0 + 1e-12, 10.0), st.floats(-10.0, -1e-300), st.just(NAN)),
+)
+def test_regression_ap_decay_rejects_out_of_range(which, bad):
+    """ap_decay accepted BR_inv > 1 and u_flight = 1 (log1p(-1), a warning) or > 1 (NaN flight)."""
+    kw = {"br_inv": 0.5, "u_channel": np.array([0.5]), "u_flight": np.array([0.5])}
+    kw[which] = bad if which == "br_inv" else np.array([bad])
+    raises_naming(
+        which,
+        kinematics.ap_decay,
+        kw["br_inv"],
+        1e-3,
+        0.1,
+        np.array([1.0]),
+        0.0,
+        0.0,
+        np.array([0.99]),
+        2.0,
+        kw["u_channel"],
+        kw["u_flight"],
+    )
+
+
+@PROPS
+@given(v=st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=10), r=fractions(0.0, 1.0))
+def test_max_rel_error_nonneg_and_bounded(v, r):
+    vals = np.array(v)
+    errs = r * np.abs(vals)
+    out = max_rel_error(vals, errs)
+    assert 0.0 <= out <= r * (1 + 1e-12)
