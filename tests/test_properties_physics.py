@@ -43,6 +43,7 @@ from darktmm.spectra import (
     solar,
     uv,
     widths,
+    xenon,
 )
 from darktmm.spectra.constants import ALPHA, M_E, M_MU, M_PI, M_TAU, MU_B, SIGMA0_TMM
 from darktmm.spectra.integrate import Vegas, max_rel_error
@@ -529,12 +530,12 @@ def test_b8_final_state_positive(ex):
 
 @SLOWER
 @given(
-    xs=st.lists(st.floats(-10.0, 10.0), min_size=2, max_size=30, unique=True),
+    xs=st.lists(st.integers(-1000, 1000), min_size=2, max_size=30, unique=True),  # a table on a 0.01 grid
     ys=st.lists(st.floats(-1e3, 1e3), min_size=30, max_size=30),
     q=st.lists(st.one_of(st.floats(-20.0, 20.0), st.just(NAN)), min_size=1, max_size=20),
 )
 def test_grid_interp_is_np_interp_bit_for_bit(xs, ys, q):
-    xp = np.sort(np.array(xs))
+    xp = np.sort(np.array(xs)) / 100.0
     fp = np.array(ys[: len(xp)])
     x = np.array(q)
     np.testing.assert_array_equal(solar.GridInterp(xp, fp, cells=64)(x), np.interp(x, xp, fp))
@@ -2150,3 +2151,153 @@ def test_max_rel_error_nonneg_and_bounded(v, r):
     errs = r * np.abs(vals)
     out = max_rel_error(vals, errs)
     assert 0.0 <= out <= r * (1 + 1e-12)
+
+
+# ===================================================================================================
+# xenon.py: Z_eff(T) and the exact TMM kernel
+# ===================================================================================================
+@PROPS
+@given(
+    T1=st.one_of(st.just(0.0), logf(1e-9, 1.0)),
+    T2=st.one_of(st.just(0.0), logf(1e-9, 1.0)),
+    table=st.sampled_from(list(xenon.SHELLS_EV)),
+)
+def test_xenon_z_eff_steps_up_to_54(T1, T2, table):
+    lo, hi = sorted((T1, T2))
+    atom = xenon.XenonAtom("stepping", table)
+    z_lo, z_hi = float(atom(lo)), float(atom(hi))
+    assert 0 <= z_lo <= z_hi <= xenon.Z_XE
+    if hi > atom.binding_GeV.max():
+        assert z_hi == xenon.Z_XE
+    assert float(xenon.XenonAtom("free")(lo)) == xenon.Z_XE
+
+
+@st.composite
+def piecewise_spectrum(draw):
+    n = draw(st.integers(2, 8))
+    steps = draw(st.lists(logf(1e-3, 1.0), min_size=n, max_size=n))
+    e = np.concatenate([[0.0], np.cumsum(steps)])
+    f = np.concatenate([[0.0], draw(st.lists(st.floats(0.0, 10.0), min_size=n, max_size=n))])
+    assume(np.trapezoid(f, e) > 1e-6)
+    return e, f
+
+
+@SLOWER
+@given(spec=piecewise_spectrum(), v=fractions(0.0, 1.2))
+def test_tail_moments_match_quadrature(spec, v):
+    e, f = spec
+    tm = xenon.tail_moments(e, f)
+    x = v * e[-1]
+    pts = [p for p in e if x < p < e[-1]]
+    A_ref = (
+        sint.quad(lambda E: np.interp(E, e, f), x, e[-1], points=pts or None, limit=200)[0]
+        if x < e[-1]
+        else 0.0
+    )
+    lo = max(x, 1e-300)
+    B_ref = (
+        sint.quad(lambda E: np.interp(E, e, f) / E, lo, e[-1], points=pts or None, limit=200)[0]
+        if x < e[-1]
+        else 0.0
+    )
+    A, B = float(tm.A(x)), float(tm.B(x))
+    assert A >= -1e-15 and B >= -1e-15
+    assert abs(A - A_ref) <= 1e-8 * (abs(A_ref) + np.trapezoid(f, e))
+    assert abs(B - B_ref) <= 1e-7 * (abs(B_ref) + 1.0)
+    e1, f1 = xenon.with_origin(e, f)
+    assert abs(np.trapezoid(f1, e1) - 1.0) < 1e-12
+    mean_q = sint.quad(lambda E: E * np.interp(E, e, f), 0, e[-1], points=list(e[1:-1]) or None, limit=200)[0]
+    assert rel_close(xenon.mean_energy((e, f)), mean_q / np.trapezoid(f, e), 1e-9)
+
+
+@SLOWER
+@given(name=st.sampled_from(COMPONENTS), T=logf(1e-7, 1e-2))
+def test_xenon_tmm_kernel_matches_quadrature(name, T):
+    k = float(xenon.tmm_kernel(T, name))
+    assert finite_nonneg(k)
+    comp = solar.COMPONENTS[name]
+    emin = float(nue.e_min(T))
+    if comp.is_line:
+        ref = sum(br * (1 / T - 1 / e) for e, br in comp.lines if e >= emin)
+    else:
+        if emin >= comp.endpoint_GeV:
+            ref = 0.0
+        else:
+            with warnings.catch_warnings():  # the 20001-node table has kinks: quad may report roundoff
+                warnings.simplefilter("ignore", sint.IntegrationWarning)
+                ref = sint.quad(
+                    lambda E: float(solar.spectrum_shape(name, E)) * (1 / T - 1 / E),
+                    emin,
+                    comp.endpoint_GeV,
+                    limit=1000,
+                    epsrel=1e-10,
+                )[0]
+    assert abs(k - ref) <= 1e-6 * abs(ref) + 1e-9 / T
+
+
+@PROPS
+@given(T=logf(1e-7, 1e-3), mu=logf(1e-13, 1e-9), m1=M_AP, m2=M_AP)
+def test_xenon_tmm_rate_scales_as_mu2_and_falls_with_mass(T, mu, m1, m2):
+    lo, hi = sorted((m1, m2))
+    T = np.array([T])
+    r_lo = xenon.tmm_dR_dT(T, lo, mu, components="7Be")
+    r_hi = xenon.tmm_dR_dT(T, hi, mu, components="7Be")
+    assert finite_nonneg(r_lo) and np.all(r_hi <= r_lo * (1 + 1e-12))
+    assert rel_close(xenon.tmm_dR_dT(T, lo, 2 * mu, components="7Be"), 4 * r_lo, 1e-12, atol=1e-300)
+
+
+@PROPS
+@given(T=st.one_of(st.floats(-1.0, -1e-300), NONFINITE))
+def test_regression_xenon_atom_rejects_bad_recoil(T):
+    """XenonAtom()(NaN) returned 54 electrons and T < 0 returned 0 instead of an error."""
+    raises_naming("T", xenon.XenonAtom(), T)
+
+
+@PROPS
+@given(T=st.one_of(st.floats(-1.0, 0.0), NONFINITE))
+def test_regression_xenon_tmm_kernel_at_zero_recoil(T):
+    """tmm_kernel(T = 0) divided by zero (a numpy warning); the kernel diverges like 1/T there."""
+    raises_naming("T", xenon.tmm_kernel, T, "pp")
+    raises_naming("T", xenon.tmm_kernel, T, "7Be")
+
+
+@PROPS
+@given(mu=NONFINITE, m=st.floats(-1.0, -1e-300))
+def test_regression_xenon_rate_rejects_bad_moment_and_mass(mu, m):
+    """tmm_dR_dT returned NaN for a NaN moment and accepted m_A' < 0."""
+    raises_naming("mu_muB", xenon.tmm_dR_dT, np.array([1e-6]), 0.0, mu)
+    raises_naming("m_ap", xenon.tmm_dR_dT, np.array([1e-6]), m)
+
+
+@pytest.mark.parametrize(
+    "fn,args",
+    [
+        ("tail_moments", ([0.0, 1.0, 2.0], [0.0, -1.0, 0.0])),
+        ("tail_moments", ([0.0, 1.0, 2.0], [0.0, NAN, 0.0])),
+        ("with_origin", ([1.0, 2.0], [0.0, 0.0])),
+        ("with_origin", ([2.0, 1.0], [1.0, 1.0])),
+        ("mean_energy", (([0.0, 1.0], [0.0, 0.0]),)),
+    ],
+)
+def test_regression_xenon_spectrum_tables(fn, args):
+    """Negative or NaN spectra gave negative/NaN tail moments; zero-area or decreasing tables divided by zero."""
+    raises_naming(fn, getattr(xenon, fn), *args)
+
+
+@PROPS
+@given(x=logf(1e-323, 1e-300))
+def test_regression_tail_moments_B_near_zero(x):
+    """B(x) with x just above 0 overflowed e1/x (a numpy warning) on the c = 0 first segment."""
+    tm = xenon.tail_moments([0.0, 1.0, 2.0], [0.0, 1.0, 0.0])
+    assert math.isclose(
+        float(tm.B(x)), 1 + 2 * math.log(2) - 1, rel_tol=1e-12
+    )  # int_0^2 f/E = 1 + (2 ln 2 - 1)
+
+
+@PROPS
+@given(x=st.one_of(st.floats(-1.0, -1e-300), NONFINITE))
+def test_regression_tail_moments_reject_bad_energy(x):
+    """TailMoments.A(NaN) was NaN and B(x < 0) silently the value at the first node."""
+    tm = xenon.tail_moments([0.0, 1.0, 2.0], [0.0, 1.0, 0.0])
+    raises_naming("x", tm.A, x)
+    raises_naming("x", tm.B, x)
