@@ -115,7 +115,10 @@ class MonophotonProcess:
                 f"sqrt(s) = {self.sqrt_s:g} GeV"
             )
         self.eps = check_range("eps", eps, 0.0, 1.0)
-        z1, z2 = (float(z) for z in z_window)
+        try:
+            z1, z2 = (float(z) for z in z_window)
+        except (TypeError, ValueError):
+            raise ParameterError(f"z_window = {z_window!r} must be a pair of numbers (z1, z2)") from None
         if not -1.0 < z1 < z2 < 1.0:
             raise ParameterError(f"z_window = ({z1:g}, {z2:g}) must satisfy -1 < z1 < z2 < 1")
         self.z_window = (z1, z2)
@@ -123,7 +126,12 @@ class MonophotonProcess:
         self.isr = bool(isr)
         self.x_min = check_range("x_min", x_min, 0.0, 0.1, lo_open=True)
         if mx2_window is not None:
-            lo, hi = (float(v) for v in mx2_window)
+            try:
+                lo, hi = (float(v) for v in mx2_window)
+            except (TypeError, ValueError):
+                raise ParameterError(
+                    f"mx2_window = {mx2_window!r} must be a pair of numbers (lo, hi) GeV^2"
+                ) from None
             if not hi > lo:
                 raise ParameterError(f"mx2_window = ({lo:g}, {hi:g}) must have hi > lo")
             mx2_window = (lo, hi)
@@ -380,8 +388,8 @@ class DarkBremProcess:
         self.E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
         if self.m >= self.E0:
             raise ParameterError(f"m_A' = {self.m:g} GeV >= E0 = {self.E0:g} GeV: no A' can be radiated")
-        self.E_cut = float(E_cut)
-        self.T_X0 = float(T_X0)
+        self.E_cut = check_range("E_cut", E_cut, unit="GeV")  # its range is checked by ThickTargetIntegrand
+        self.T_X0 = check_range("T_X0", T_X0)
         self.eps = check_range("eps", eps, 0.0, 1.0)
         self.target = target
         self.acceptance = acceptance

@@ -40,6 +40,10 @@ class Target:
     rho_g_cm3: float
     X0_g_cm2: float
 
+    def __post_init__(self):
+        for name in ("Z", "A", "rho_g_cm3", "X0_g_cm2"):
+            check_range(name, getattr(self, name), 0.0, None, lo_open=True)
+
     @property
     def X0_cm(self) -> float:
         """Radiation length [cm]."""
@@ -64,6 +68,16 @@ def _arr(name, x):
     a = np.asarray(x, dtype=float)
     if not np.all(np.isfinite(a)):
         raise ParameterError(f"{name} has non-finite entries: {x!r}")
+    return a
+
+
+def _in(name, x, lo, hi, lo_open=False, hi_open=False):
+    """_arr(name, x) with every entry inside [lo, hi] (open ends as asked); ParameterError otherwise."""
+    a = _arr(name, x)
+    bad = (a < lo) | (a > hi) | ((a == lo) & lo_open) | ((a == hi) & hi_open)
+    if np.any(bad):
+        rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise ParameterError(f"{name} = {x!r} is outside the allowed range {rng}")
     return a
 
 
@@ -101,7 +115,7 @@ def g2_elastic(t, target: Target = PB):
     >>> round(float(g2_elastic(1e-6)) / 82**2, 2), float(g2_elastic(0.0))
     (1.0, 0.0)
     """
-    t = _arr("t", t)
+    t = _in("t", t, 0.0, np.inf)
     a, d, _ = form_factor_scales(target)
     return target.Z**2 * (a**2 * t / (1.0 + a**2 * t)) ** 2 / (1.0 + t / d) ** 2
 
@@ -115,7 +129,7 @@ def g2_inelastic(t, target: Target = PB):
     >>> round(float(g2_inelastic(1e-6)) / 82, 3)
     1.0
     """
-    t = _arr("t", t)
+    t = _in("t", t, 0.0, np.inf)
     _, _, ap = form_factor_scales(target)
     nucl = (1.0 + t * (MU_P**2 - 1.0) / (4.0 * M_P**2)) / (1.0 + t / T_DIPOLE) ** 4
     return target.Z * (ap**2 * t / (1.0 + ap**2 * t)) ** 2 * nucl**2
@@ -127,7 +141,7 @@ def iww_t_limits(E0, m):
     >>> [f"{float(v):.3g}" for v in iww_t_limits(100.0, 0.02)]
     ['4e-12', '0.0004']
     """
-    E0 = _arr("E0", E0)
+    E0 = _in("E0", E0, 0.0, np.inf, lo_open=True)
     m = _arr("m", m)
     return (m**2 / (2.0 * E0)) ** 2, m**2
 
@@ -145,8 +159,8 @@ def chi_elastic_closed(tmin, tmax, target: Target = PB):
     >>> round(float(chi_elastic_closed(*tl)) / chi_numerical(*tl, inelastic=False), 9)
     1.0
     """
-    tmin = _arr("tmin", tmin)
-    tmax = _arr("tmax", tmax)
+    tmin = _in("tmin", tmin, 0.0, np.inf)
+    tmax = _in("tmax", tmax, 0.0, np.inf)
     a, d, _ = form_factor_scales(target)
     ta, td = 1.0 / a**2, d
     lin = (ta - td) * (ta + td + 2.0 * tmax) * (tmax - tmin) / ((ta + tmax) * (td + tmax))
@@ -226,7 +240,7 @@ def u_min(m, x, m_e=M_E):
     >>> round(float(u_min(0.0, 0.5)) / M_E**2, 12), round(float(u_min(0.02, 0.5, m_e=0.0)), 12)
     (0.5, 0.0004)
     """
-    x = _arr("x", x)
+    x = _in("x", x, 0.0, 1.0, lo_open=True)
     return m**2 * (1.0 - x) / x + m_e**2 * x
 
 
@@ -324,8 +338,8 @@ def iww_shape(E0, m, x, m_e=M_E):
     >>> float(iww_shape(100.0, 0.02, 1e-4)), float(iww_shape(100.0, 0.02, 0.5)) > 0
     (0.0, True)
     """
-    E0 = _arr("E0", E0)
-    x = _arr("x", x)
+    E0 = _in("E0", E0, 0.0, np.inf, lo_open=True)
+    x = _in("x", x, -np.inf, 1.0)  # x <= m/E0 (x <= 0 included) is documented zero
     xs = np.where(x > 0, x, 1.0)
     k = np.sqrt(np.clip(xs**2 * E0**2 - m**2, 0.0, None))
     U = u_min(m, xs, m_e)
@@ -367,7 +381,7 @@ def d2sigma_dx_du_iww(E0, m, x, u, chi, eps=1.0, m_e=M_E):
     0.01
     """
     E0 = _arr("E0", E0)
-    x = _arr("x", x)
+    x = _in("x", x, 0.0, 1.0, lo_open=True, hi_open=True)  # 1/(1 - x) below
     u = _arr("u", u)
     eps = check_range("eps", eps, 0.0, 1.0)
     U = 2.0 * E0**2 * u * x + u_min(m, x, m_e)
@@ -480,7 +494,7 @@ def x_max(E0):
     >>> round((1.0 - float(x_max(100.0))) * 100.0 / M_E, 9)
     1.0
     """
-    return 1.0 - M_E / _arr("E0", E0)
+    return 1.0 - M_E / _in("E0", E0, 0.0, np.inf, lo_open=True)
 
 
 def _iww_shape_scalar(E0, m, x, m_e=M_E):
@@ -520,7 +534,8 @@ def iww_shape_integral(E0, m, x_lo, x_hi):
     >>> round((i(0.0, 0.5) + i(0.5, 0.9)) / i(0.0, 0.9), 9)
     1.0
     """
-    E0, x_lo, x_hi = np.broadcast_arrays(_arr("E0", E0), _arr("x_lo", x_lo), _arr("x_hi", x_hi))
+    E0 = _in("E0", E0, 0.0, np.inf, lo_open=True)
+    E0, x_lo, x_hi = np.broadcast_arrays(E0, _arr("x_lo", x_lo), _arr("x_hi", x_hi))
     out = np.array(
         [
             _shape_integral_scalar(float(e), m, float(a), float(b))
@@ -626,6 +641,8 @@ def primary_survival(E0, E_c, t, b=B_TSAI):
     (1.0, 0.5)
     """
     t = _arr("t", t)
+    E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
+    E_c = check_range("E_c", E_c, 0.0, E0, unit="GeV", lo_open=True)
     Lc = math.log(E0 / E_c)
     return np.where(t > 0, special.gammainc(np.where(t > 0, b * t, 1.0), Lc), 1.0)
 
@@ -679,6 +696,8 @@ def primary_track_length(E0, E, T_X0=40.0, b=B_TSAI):
     (1.06, 1.03, 0.0)
     """
     E = _arr("E", E)
+    E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
+    check_range("T_X0", T_X0, 0.0, None)
     out = []
     for e in E.ravel():
         if 0 < e < E0:
@@ -915,6 +934,7 @@ def positron_track_length(E, E0, target: Target = PB):
     0.22
     """
     E = _arr("E", E)
+    E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
     y = E / E0
     out = np.array([inverse_mellin(positron_mellin, float(v)) if 0 < v < 1 else 0.0 for v in y.ravel()])
     out = out.reshape(y.shape) if y.ndim else float(out[0])
@@ -956,6 +976,8 @@ def annihilation_yield(m, E0=100.0, E_cut=0.0, p_inv=1.0, dl_dE_cm_per_GeV=None,
     """
     m = float(check_range("m", m, 0.0, None, unit="GeV", lo_open=True))
     p_inv = check_range("p_inv", p_inv, 0.0, 1.0)
+    E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
+    E_cut = check_range("E_cut", E_cut, unit="GeV")
     ER = float(annihilation_resonance_energy(m))
     if not E_cut < ER < E0:
         return 0.0
@@ -989,6 +1011,12 @@ class Shell:
     z_eff: float
     n_star: float
     binding_keV: float
+
+    def __post_init__(self):
+        check_range("n_e", self.n_e, 0.0, None, lo_open=True)
+        for name in ("z_eff", "n_star"):
+            check_range(name, getattr(self, name), 0.0, None, lo_open=True)
+        check_range("binding_keV", self.binding_keV, 0.0, None, unit="keV")
 
     @property
     def p0_GeV(self) -> float:
@@ -1058,10 +1086,11 @@ def positron_track_length_interp(E, E0, target: Target = PB):
     True
     """
     E = _arr("E", E)
-    lo, hi, sp = _positron_spline(float(E0), target)
+    E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
+    lo, hi, sp = _positron_spline(E0, target)
     y = np.clip(E / E0, 1e-300, 1.0 - 1e-16)
     u = np.log(y) - np.log1p(-y)
-    ok = (u >= lo) & (u <= hi)
+    ok = (u >= lo - 1e-9) & (u <= hi + 1e-9)  # the end nodes themselves, against rounding of logit(E/E0)
     return np.where(ok, np.exp(sp(np.clip(u, lo, hi))), 0.0)
 
 
@@ -1090,6 +1119,8 @@ def annihilation_spectrum_bound(
     ('3.08e-04', 56.4)
     """
     m = float(check_range("m", m, 0.0, None, unit="GeV", lo_open=True))
+    E0 = check_range("E0", E0, 0.0, None, unit="GeV", lo_open=True)
+    E_cut = check_range("E_cut", E_cut, unit="GeV")
     x, wx = np.polynomial.legendre.leggauss(int(n_nodes))
     ztot = sum(s.n_e for s in shells)
     Es, ws = [], []

@@ -141,8 +141,8 @@ class Vegas:
         alpha: float = 0.5,
         beta: float = 0.75,
     ):
-        if int(ndim) < 1:
-            raise ParameterError(f"ndim = {ndim} must be >= 1")
+        if isinstance(ndim, bool) or not isinstance(ndim, (int, np.integer)) or ndim < 1:
+            raise ParameterError(f"ndim = {ndim!r} must be an integer >= 1")
         self.ndim = int(ndim)
         self.rng = rng if rng is not None else np.random.default_rng(seed)
         self.neval = int(check_range("neval", neval, 10, None))

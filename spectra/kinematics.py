@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from darktmm.spectra.constants import M_E
+from darktmm.spectra.validate import ParameterError, check_range
 from darktmm.spectra.widths import decay_length_m
 
 MM_PER_M = 1e3
@@ -40,6 +41,8 @@ def electron_cos_theta(E_nu, T):
     """
     E_nu = np.asarray(E_nu, dtype=float)
     T = np.asarray(T, dtype=float)
+    if not (np.all((E_nu > 0) & (E_nu < np.inf)) and np.all((T >= 0) & (T < np.inf))):
+        raise ParameterError(f"need finite E_nu > 0 and T >= 0 GeV, got E_nu = {E_nu!r}, T = {T!r}")
     return np.minimum((E_nu + M_E) / E_nu * np.sqrt(T / (T + 2.0 * M_E)), 1.0)
 
 
@@ -53,6 +56,7 @@ def boost_z(E, pz, beta: float):
     >>> round(E2**2 - pz2**2, 12)
     16.0
     """
+    beta = check_range("beta", beta, -1.0, 1.0, lo_open=True, hi_open=True)
     g = 1.0 / math.sqrt(1.0 - beta * beta)
     return g * (E + beta * pz), g * (pz + beta * E)
 
@@ -78,6 +82,8 @@ def nucleus_recoil(E_e, kx, ky, kz, E_ap, M: float = M_PB208, iterations: int = 
     >>> bool(abs((E_e + M_PB208) - (Ea + Ep + EN))[0] < 1e-9)
     True
     """
+    if not np.all((E_ap >= 0) & (E_ap < E_e) & (E_e < np.inf)):
+        raise ParameterError(f"need 0 <= E_ap < E_e (finite) GeV, got E_ap = {E_ap!r}, E_e = {E_e!r}")
     pe = np.sqrt(np.maximum(E_e * E_e - M_E * M_E, 0.0))
     kt = np.hypot(kx, ky)
     TN = np.zeros_like(E_e)
@@ -113,10 +119,16 @@ def ap_decay(br_inv, gamma_tot, mass, E, px, py, pz, L_det_m, u_channel, u_fligh
     ([0, 1], [1, 1], [0.0, 0.0])
     """
     n = len(E)
+    check_range("br_inv", br_inv, 0.0, 1.0)
+    for name, u in (("u_channel", u_channel), ("u_flight", u_flight)):
+        if not np.all((np.asarray(u) >= 0) & (np.asarray(u) < 1)):
+            raise ParameterError(f"{name} must lie in [0, 1), got {u!r}")
     visible = np.asarray(u_channel) >= br_inv
     mass = np.broadcast_to(np.asarray(mass, dtype=float), (n,))
     ell_m = decay_length_m(mass, np.maximum(E, mass), gamma_tot)
-    d_mm = -np.asarray(ell_m) * np.log1p(-np.asarray(u_flight)) * MM_PER_M
+    ell_m = np.asarray(ell_m)
+    with np.errstate(invalid="ignore"):  # a stable A' (l = inf) with u_flight = 0: inf, not inf x 0 = nan
+        d_mm = np.where(np.isinf(ell_m), np.inf, -ell_m * np.log1p(-np.asarray(u_flight)) * MM_PER_M)
     p = np.sqrt(px * px + py * py + pz * pz)
     with np.errstate(invalid="ignore", divide="ignore"):
         k = np.where(p > 0, d_mm / np.where(p > 0, p, 1.0), 0.0)

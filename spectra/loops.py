@@ -61,7 +61,12 @@ _TAYLOR = {
 
 
 def _prep(x) -> tuple[np.ndarray, bool]:
-    a = np.asarray(x, dtype=float)
+    try:
+        a = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"loop-function argument x = {x!r} is not a number; allowed range [0, inf]"
+        ) from None
     if np.any(np.isnan(a)):
         raise ParameterError(f"loop-function argument x = {x!r} contains NaN; allowed range [0, inf]")
     if np.any(a < 0):
@@ -78,16 +83,24 @@ def _series(name: str, delta: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Leading large-x behaviour c/x, used above :data:`HUGE_X` where the closed forms overflow ((1-x)^4 at 1e77).
+_ASYMPTOTIC = {"f_S": 1 / 3, "g_S": 1.0, "f_F": 1 / 6, "g_F": 1.0}
+#: Beyond this x the relative correction to c/x is O(ln x/x) < 1e-47.
+HUGE_X = 1e50
+
+
 def _evaluate(name: str, x, closed, at_zero: float, at_inf: float = 0.0):
     a, scalar = _prep(x)
     out = np.empty_like(a)
     near = np.abs(a - 1.0) < TAYLOR_WINDOW
     zero = a == 0.0
     inf = np.isinf(a)
-    far = ~(near | zero | inf)
+    huge = (a > HUGE_X) & ~inf
+    far = ~(near | zero | inf | huge)
     out[near] = _series(name, a[near] - 1.0)
     out[zero] = at_zero
     out[inf] = at_inf
+    out[huge] = _ASYMPTOTIC[name] / a[huge]
     if np.any(far):
         xf = a[far]
         out[far] = closed(xf, np.log(xf))
@@ -222,9 +235,10 @@ def _masses(M, m1, m2):
     ``scalar``: all inputs were scalars (return a float); ``dec``: m2 = inf (decoupled), where
     ``m2f`` = m2 is replaced by 1 so that the decoupled term can be masked without inf/inf.
     """
-    M = np.asarray(M, dtype=float)
-    m1 = np.asarray(m1, dtype=float)
-    m2 = np.asarray(m2, dtype=float)
+    try:
+        M, m1, m2 = (np.asarray(v, dtype=float) for v in (M, m1, m2))
+    except (TypeError, ValueError):
+        raise ParameterError(f"M, m1, m2 = {M!r}, {m1!r}, {m2!r} GeV are not numbers") from None
     if np.any(~(M > 0)) or np.any(~np.isfinite(M)):
         raise ParameterError(f"M = {M!r} GeV is outside the allowed range (0, inf) GeV")
     if np.any(~(m1 > 0)) or np.any(~np.isfinite(m1)):

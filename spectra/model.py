@@ -65,6 +65,8 @@ class Oscillation:
         for name in ("s12sq", "s13sq", "s23sq"):
             check_range(name, getattr(self, name), 0.0, 1.0)
         check_range("dm21_eV2", self.dm21_eV2, 0.0, None, unit="eV^2", lo_open=True)
+        for name in ("delta_deg", "alpha21_deg", "alpha31_deg"):
+            check_range(name, getattr(self, name), unit="deg")
 
     def pmns(self) -> np.ndarray:
         """PMNS matrix U_{alpha i} (PDG parametrisation, times diag(1, e^{i a21/2}, e^{i a31/2})).
@@ -123,7 +125,12 @@ def moment_from_lambdas(lam1, lam2, lam3) -> np.ndarray:
            [-3.,  0.,  1.],
            [ 2., -1.,  0.]])
     """
-    l1, l2, l3 = (complex(x) for x in (lam1, lam2, lam3))
+    try:
+        l1, l2, l3 = (complex(x) for x in (lam1, lam2, lam3))
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"lambdas (Lambda_1, Lambda_2, Lambda_3) = {(lam1, lam2, lam3)!r} are not numbers"
+        ) from None
     return np.array([[0, l3, -l2], [-l3, 0, l1], [l2, -l1, 0]], dtype=complex)
 
 
@@ -183,7 +190,10 @@ def check_antisymmetric(name: str, lam: np.ndarray, rtol: float = 1e-10) -> np.n
     ...
     darktmm.spectra.validate.ParameterError: mu_D must be antisymmetric
     """
-    a = np.asarray(lam, dtype=complex)
+    try:
+        a = np.asarray(lam, dtype=complex)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} = {lam!r} is not a numeric 3x3 matrix") from None
     if a.shape != (3, 3):
         raise ParameterError(f"{name} must be a 3x3 matrix, got shape {a.shape}")
     if not np.all(np.isfinite(a)):
@@ -255,6 +265,10 @@ class DarkSector:
         >>> complex(DarkSector.from_lambdas(0.01, 1e-4, (0, 0, 2e-6)).mu_D_muB[0, 1])
         (2e-06+0j)
         """
+        if isinstance(lambdas_muB, str) or not hasattr(lambdas_muB, "__len__") or len(lambdas_muB) != 3:
+            raise ParameterError(
+                f"lambdas_muB = {lambdas_muB!r} must be three numbers (Lambda_1, Lambda_2, Lambda_3)"
+            )
         return cls(m_ap=m_ap, eps=eps, mu_D_muB=moment_from_lambdas(*lambdas_muB), gamma_dark=gamma_dark)
 
     @classmethod

@@ -25,6 +25,14 @@ def _arr(name, x):
     return a
 
 
+def _mass(x, name="m"):
+    """A mass or width [GeV]: finite and >= 0 (ParameterError otherwise)."""
+    a = _arr(name, x)
+    if np.any(a < 0):
+        raise ParameterError(f"{name} = {x!r} GeV is outside the allowed range [0, inf) GeV")
+    return a
+
+
 def _check_s(s):
     s = _arr("s", s)
     if np.any(s <= 0):
@@ -47,7 +55,9 @@ def photon_energy_cm(s, m):
     [5.29, 4.1085, 2.2654]
     """
     s = _check_s(s)
-    m = _arr("m", m)
+    m = _mass(m)
+    if np.any(m**2 > s):
+        raise ParameterError(f"m = {m!r} GeV: m^2 > s = {s!r} GeV^2, the channel is closed")
     return (s - m**2) / (2.0 * np.sqrt(s))
 
 
@@ -95,7 +105,7 @@ def dsigma_dz(s, m, z, eps=1.0, me_regulated=False):
     1.0
     """
     s = _check_s(s)
-    m = _arr("m", m)
+    m = _mass(m)
     z = _arr("z", z)
     if np.any(np.abs(z) > 1):
         raise ParameterError("z = cos(theta) must lie in [-1, 1]")
@@ -120,8 +130,11 @@ def dsigma_dz_massless(s, z, eps=1.0):
     """
     s = _check_s(s)
     z = _arr("z", z)
+    if np.any(np.abs(z) > 1):
+        raise ParameterError("z = cos(theta) must lie in [-1, 1]")
     eps = check_range("eps", eps, 0.0, 1.0)
-    return 2.0 * math.pi * ALPHA**2 * eps**2 / s * (1.0 + z**2) / (1.0 - z**2)
+    with np.errstate(divide="ignore"):  # |z| = 1: the collinear pole, inf as in dsigma_dz
+        return 2.0 * math.pi * ALPHA**2 * eps**2 / s * (1.0 + z**2) / (1.0 - z**2)
 
 
 def _log_ratio(z, b):
@@ -149,7 +162,7 @@ def sigma_window(s, m, z1, z2, eps=1.0, me_regulated=False):
     [1.436, 2.61, 7.556]
     """
     s = _check_s(s)
-    m = _arr("m", m)
+    m = _mass(m)
     z1 = _arr("z1", z1)
     z2 = _arr("z2", z2)
     if np.any(np.abs(z1) > 1) or np.any(np.abs(z2) > 1) or np.any(z2 < z1):
@@ -179,7 +192,7 @@ def dsigma_deta(s, m, eta, eps=1.0):
     1.0
     """
     s = _check_s(s)
-    m = _arr("m", m)
+    m = _mass(m)
     z = np.tanh(_arr("eta", eta))
     open_ = m**2 < s
     ms = np.where(open_, m, 0.0)
@@ -200,6 +213,10 @@ def isr_beta(s):
     [0.0872, 0.0875]
     """
     s = _check_s(s)
+    if np.any(s < 4.0 * M_E**2):
+        raise ParameterError(
+            f"s = {s!r} GeV^2 is below the e+e- threshold 4 m_e^2 = {4.0 * M_E**2:.4g} GeV^2"
+        )
     return 2.0 * ALPHA / math.pi * (np.log(s / M_E**2) - 1.0)
 
 
@@ -254,6 +271,8 @@ def isr_sample(u, s, x_min=1e-6):
     (0.68, 0.68)
     """
     u = _arr("u", u)
+    if np.any((u < 0) | (u > 1)):
+        raise ParameterError("isr_sample: u must lie in [0, 1]")
     b = float(isr_beta(s))
     a = check_range("x_min", x_min, 0.0, 1.0, lo_open=True)
     amb = a**b
@@ -274,6 +293,8 @@ def isr_boost_beta(z):
     (0.0, 0.3333333333)
     """
     z = _arr("z", z)
+    if np.any((z < 0) | (z > 1)):
+        raise ParameterError("isr_boost_beta: z = s'/s must lie in [0, 1]")
     return (1.0 - z) / (1.0 + z)
 
 
@@ -309,8 +330,9 @@ def dsigma_dq2_offshell(s, q2, m, gamma_inv_q, gamma_tot, z1, z2, eps=1.0):
     qs = np.where(ok, q2, 0.25 * s)
     M = np.sqrt(qs)
     sig = sigma_window(s, M, z1, z2, eps)
-    gi = _arr("gamma_inv_q", gamma_inv_q)
-    gt = _arr("gamma_tot", gamma_tot)
+    gi = _mass(gamma_inv_q, "gamma_inv_q")
+    gt = _mass(gamma_tot, "gamma_tot")
+    m = _mass(m)
     bw = M * gi / (math.pi * ((qs - m**2) ** 2 + m**2 * gt**2))
     return np.where(ok, sig * bw, 0.0)
 

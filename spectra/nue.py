@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from darktmm.spectra.constants import M_E, SIGMA0_SM, SIGMA0_TMM
-from darktmm.spectra.validate import ParameterError, check_range
+from darktmm.spectra.validate import ParameterError, check_array_finite, check_range
 
 #: sin^2 theta_W (MS-bar at M_Z, PDG) for the tree-level couplings (neutrino_electron.md sec. 2.1).
 S2W_TREE = 0.23122
@@ -29,6 +29,14 @@ def _flavour(flavour: str) -> str:
         return _FLAVOURS[flavour]
     except (KeyError, TypeError):
         raise ParameterError(f"flavour = {flavour!r} must be 'e' or 'x' (x = mu, tau)") from None
+
+
+def _energy(name: str, x) -> np.ndarray:
+    """``x`` as a float array, ParameterError unless every entry is finite and >= 0 (an energy in GeV)."""
+    a = np.asarray(x, dtype=float)
+    if not np.all((a >= 0) & (a < np.inf)):  # NaN fails both
+        raise ParameterError(f"{name} = {x!r} GeV is outside the allowed range [0, inf) GeV")
+    return a
 
 
 def _corrections(corrections: str) -> str:
@@ -51,7 +59,7 @@ def t_max(E):
     >>> round(float(t_max(0.8613e-3)) * 1e3, 5)
     0.66425
     """
-    E = np.asarray(E, dtype=float)
+    E = _energy("E", E)
     return 2.0 * E**2 / (M_E + 2.0 * E)
 
 
@@ -67,7 +75,7 @@ def e_min(T):
     >>> round(float(t_max(e_min(0.2e-3))) * 1e3, 10)
     0.2
     """
-    T = np.asarray(T, dtype=float)
+    T = _energy("T", T)
     return 0.5 * (T + np.sqrt(T**2 + 2.0 * M_E * T))
 
 
@@ -96,11 +104,26 @@ def _bks_I(T):
     Source: Bahcall, Kamionkowski & Sirlin, PRD 51 (1995) 6146, astro-ph/9502003, App. A. T in GeV.
     """
     T = np.asarray(T, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         x = np.sqrt(1.0 + 2.0 * M_E / T)
         # (x/2) ln((x+1)/(x-1)) = x artanh(1/x)
         val = (1.0 / 6.0) * (1.0 / 3.0 + (3.0 - x**2) * (x * np.arctanh(1.0 / x) - 1.0))
+    # guard: for T << m_e the closed form cancels catastrophically (I(1e-20 GeV) came out 1/18, and
+    # 1e180 at 1e-200 GeV); there use its series in w = 1/x^2 = T/(T + 2 m_e) < 0.05,
+    # I = (1/6) sum_{n>=1} [3/(2n+1) - 1/(2n+3)] w^n (from x artanh(1/x) = sum_k w^k/(2k+1)).
+    small = (T > 0) & (T < _BKS_SERIES_T)
+    if np.any(small):
+        w = T[small] / (T[small] + 2.0 * M_E)
+        series = np.zeros_like(w)
+        for n in range(13, 0, -1):  # Horner; the remainder is < 1e-16 of I for w < 0.05
+            series = (series + (3.0 / (2 * n + 1) - 1.0 / (2 * n + 3)) / 6.0) * w
+        val = np.array(val)
+        val[small] = series
     return np.where(T > 0, val, 0.0)
+
+
+#: Below this T [GeV] (w = T/(T + 2 m_e) < 0.05) :func:`_bks_I` uses its series.
+_BKS_SERIES_T = 0.05 / 0.95 * 2.0 * M_E
 
 
 def couplings_bks(T, flavour: str = "e"):
@@ -195,11 +218,12 @@ def sigma_sm_tree(E, flavour: str = "e", T1=0.0, T2=None):
     t1 = np.maximum(np.asarray(T1, dtype=float), 0.0)
     t2 = np.maximum(t2, t1)
     g_l, g_r = couplings_tree(flavour)
-    val = SIGMA0_SM * (
-        g_l**2 * (t2 - t1)
-        + g_r**2 * (E / 3.0) * ((1.0 - t1 / E) ** 3 - (1.0 - t2 / E) ** 3)
-        - g_l * g_r * M_E * (t2**2 - t1**2) / (2.0 * E**2)
-    )
+    with np.errstate(divide="ignore", invalid="ignore"):  # E = 0 (documented: sigma = 0)
+        val = SIGMA0_SM * (
+            g_l**2 * (t2 - t1)
+            + g_r**2 * (E / 3.0) * ((1.0 - t1 / E) ** 3 - (1.0 - t2 / E) ** 3)
+            - g_l * g_r * M_E * (t2**2 - t1**2) / (2.0 * E**2)
+        )
     return np.where(E > 0, val, 0.0)
 
 
@@ -285,7 +309,9 @@ def dsigma_dT_tmm(E, T, mu_muB, m_ap=0.0):
     """
     m_ap = check_range("m_ap", m_ap, 0.0, None, unit="GeV")
     E, T, mu = np.broadcast_arrays(
-        np.asarray(E, dtype=float), np.asarray(T, dtype=float), np.asarray(mu_muB, dtype=float)
+        np.asarray(E, dtype=float),
+        np.asarray(T, dtype=float),
+        check_array_finite("mu_muB", mu_muB).astype(float),
     )
     ok = (T > 0) & (T <= t_max(E)) & (E > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -341,17 +367,25 @@ def sigma_tmm_window(E, T1, T2, mu_muB, m_ap=0.0):
     darktmm.spectra.validate.ParameterError: T1 must be > 0 for a massless mediator: the photon TMM cross section diverges
     """
     m_ap = check_range("m_ap", m_ap, 0.0, None, unit="GeV")
+    mu_muB = check_array_finite("mu_muB", mu_muB)
     E, T1, T2, mu = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (E, T1, T2, mu_muB)))
     if m_ap == 0.0 and np.any(T1 <= 0):
         raise ParameterError("T1 must be > 0 for a massless mediator: the photon TMM cross section diverges")
     T1 = np.maximum(T1, 0.0)
     hi = np.maximum(np.minimum(T2, t_max(E)), T1)
     a = 2.0 * M_E
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if m_ap == 0.0:
             g = np.log(hi / T1) - (hi - T1) / E
         else:
             b = m_ap**2
             y1, y2 = a * T1 / b, a * hi / b
             g = (_h1(y2) - _h1(y1)) - (b / (a * E)) * (_h2(y2) - _h2(y1))
+            # guard: y overflows for m_A' <~ 1e-154 GeV; there G(T) -> ln y - 1 - T/E (y >> 1), so
+            # G(T2) - G(T1) is the photon result for T1 > 0 and ln(2 m_e T2) - 2 ln m_A' - 1 - T2/E for T1 = 0
+            over = ~np.isfinite(y2)
+            if np.any(over):
+                t1s = np.where(T1 > 0, T1, 1.0)
+                lg = np.where(T1 > 0, np.log(hi / t1s), np.log(a * hi) - 2.0 * np.log(m_ap) - 1.0)
+                g = np.where(over, lg - (hi - T1) / E, g)
     return np.where((hi > T1) & (E > 0), SIGMA0_TMM * mu**2 * g, 0.0)

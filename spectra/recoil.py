@@ -28,7 +28,7 @@ import numpy as np
 
 from darktmm.spectra import nue, solar
 from darktmm.spectra.constants import GEV2_TO_CM2
-from darktmm.spectra.model import NUFIT52, Oscillation
+from darktmm.spectra.model import NUFIT52, Oscillation, check_antisymmetric
 from darktmm.spectra.validate import ParameterError, check_range
 
 #: Probabilities are tabulated on this many energies per component and interpolated linearly
@@ -90,6 +90,15 @@ class RecoilProcess:
         check_range("T_lo", self.T_lo, 0.0, None, unit="GeV", lo_open=True)
         check_range("T_hi", self.T_hi, self.T_lo, None, unit="GeV", lo_open=True)
         check_range("m_ap", self.m_ap, 0.0, None, unit="GeV")
+        if self.line_index is not None:
+            n = len(solar.COMPONENTS[self.component].lines)
+            idx = self.line_index
+            if isinstance(idx, bool) or not isinstance(idx, (int, np.integer)) or not 0 <= idx < n:
+                raise ParameterError(
+                    f"line_index = {idx!r} is outside [0, {n}) ({self.component} has {n} lines)"
+                )
+        if self.kind == "tmm" and self.moment_muB is not None:
+            check_antisymmetric("moment_muB", self.moment_muB)
 
     # -- component data -----------------------------------------------------
     @cached_property
@@ -234,6 +243,8 @@ class RecoilProcess:
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         """Batch integrand on [0,1]^ndim: rate per target electron in s^-1 (Jacobian included)."""
+        if np.ndim(u) != 2 or np.shape(u)[1] != self.ndim:
+            raise ParameterError(f"u must have shape (n, {self.ndim}), got {np.shape(u)}")
         lo, hi = self.t_range
         if hi <= lo:
             return np.zeros(len(u))

@@ -20,7 +20,7 @@ from scipy.special import loggamma
 
 from darktmm.spectra.constants import ALPHA, G_F, HBARC_GEV_CM, M_E, MEV, N_A
 from darktmm.spectra.model import NUFIT52, Oscillation, check_antisymmetric
-from darktmm.spectra.validate import ParameterError
+from darktmm.spectra.validate import ParameterError, check_range
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,7 @@ def fermi_function(Z, W, A):
     >>> bool(fermi_function(1, 1.0e-3, 1) > 1.0 > fermi_function(-1, 1.0e-3, 2))
     True
     """
+    check_range("Z", Z, -1.0 / ALPHA, 1.0 / ALPHA, lo_open=True, hi_open=True)  # g = sqrt(1 - (alpha Z)^2)
     W = np.asarray(W, dtype=float)
     ok = W > M_E
     Ws = np.where(ok, W, 2.0 * M_E)
@@ -200,6 +201,8 @@ def b8_final_state(E_x, params=_B8_FIT):
     """
     e_r, gam_r, c = params
     E_x = np.asarray(E_x, dtype=float)
+    if not np.all((E_x >= 0) & (E_x < np.inf)):
+        raise ParameterError(f"E_x = {E_x!r} GeV is outside the allowed range [0, inf) GeV")
 
     def barrier(ex):
         e_aa = ex + _B8_E_AA0
@@ -272,6 +275,14 @@ class GridInterp:
 
     def __init__(self, xp, fp, *, cells: int = 1 << 18):
         self.xp = np.ascontiguousarray(xp, dtype=float)
+        if (
+            self.xp.ndim != 1
+            or len(self.xp) < 2
+            or not (np.all(np.diff(self.xp) >= 0) and self.xp[-1] > self.xp[0])
+        ):
+            raise ParameterError(
+                "GridInterp: xp must be an increasing 1-d table of at least 2 distinct nodes"
+            )
         fp = np.asarray(fp, dtype=float)
         self.fp = np.ascontiguousarray(fp.reshape(len(self.xp), -1).T)  # (k, n_nodes)
         self.single = fp.ndim == 1
@@ -389,6 +400,8 @@ def spectrum_shape(name: str, E_GeV):
     """
     e, s = _tabulated(name)[:2]
     E = np.asarray(E_GeV, dtype=float)
+    if np.any(np.isnan(E)):
+        raise ParameterError(f"E_GeV = {E_GeV!r} contains NaN")
     return np.interp(E, e, s, left=0.0, right=0.0)
 
 
@@ -400,7 +413,10 @@ def spectrum_cdf(name: str, E_GeV):
     >>> spectrum_cdf("pp", [0.0, 0.42341e-3]).tolist()
     [0.0, 1.0]
     """
-    return _lookups(name)[0](np.asarray(E_GeV, dtype=float), 0.0, 1.0)
+    E = np.asarray(E_GeV, dtype=float)
+    if np.any(np.isnan(E)):
+        raise ParameterError(f"E_GeV = {E_GeV!r} contains NaN")
+    return _lookups(name)[0](E, 0.0, 1.0)
 
 
 def spectrum_ppf(name: str, u):
@@ -419,7 +435,7 @@ def spectrum_ppf(name: str, u):
     0.275
     """
     u = np.asarray(u, dtype=float)
-    if np.any((u < 0) | (u > 1)):
+    if not np.all((u >= 0) & (u <= 1)):  # NaN fails both
         raise ParameterError("spectrum_ppf: u must lie in [0, 1]")
     return _lookups(name)[1](u)
 
@@ -439,6 +455,8 @@ def electron_density_NA(x):
     107.2
     """
     x = np.asarray(x, dtype=float)
+    if not np.all((x >= 0) & (x < np.inf)):
+        raise ParameterError(f"x = r/R_sun = {x!r} is outside the allowed range [0, inf)")
     return 10.0 ** (2.36 - 4.52 * x - 0.33 * np.exp(-((np.abs(x) / 0.075) ** 1.1)))
 
 
@@ -529,11 +547,15 @@ def cos2theta_m(E_GeV, n_e_NA, osc: Oscillation = NUFIT52):
     """
     E = np.asarray(E_GeV, dtype=float)
     n_e = np.asarray(n_e_NA, dtype=float)
+    for name, a in (("E_GeV", E), ("n_e_NA", n_e)):
+        if not np.all((a >= 0) & (a < np.inf)):
+            raise ParameterError(f"{name} = {a!r} is outside the allowed range [0, inf)")
     c2 = 1.0 - 2.0 * osc.s12sq
     s2sq = 1.0 - c2**2
-    beta = 2.0 * (1.0 - osc.s13sq) * V_CC_PER_NA * n_e * E / (osc.dm21_eV2 * 1e-18)
+    with np.errstate(over="ignore"):  # beta -> inf (E >~ 1e300 GeV) is full conversion, cos2theta_m = -1
+        beta = 2.0 * (1.0 - osc.s13sq) * V_CC_PER_NA * n_e * E / (osc.dm21_eV2 * 1e-18)
     d = c2 - beta
-    return d / np.sqrt(d**2 + s2sq)
+    return np.where(np.isinf(d), -1.0, d / np.hypot(d, math.sqrt(s2sq)))
 
 
 def _avg_cos2theta_m(E_GeV, name: str, osc: Oscillation, profile):

@@ -56,8 +56,11 @@ def _flavour_index(f) -> int:
         if f not in FLAVOURS:
             raise ParameterError(f"flavour = {f!r} is not one of {FLAVOURS}")
         return FLAVOURS.index(f)
-    i = int(f)
-    if i not in (0, 1, 2):
+    try:
+        i = int(f)
+    except (TypeError, ValueError):
+        raise ParameterError(f"flavour = {f!r} is neither one of {FLAVOURS} nor an index 0-2") from None
+    if i != f or i not in (0, 1, 2):
         raise ParameterError(f"flavour index = {f!r} is outside the allowed range [0, 2]")
     return i
 
@@ -486,6 +489,7 @@ def dipole_amplitude(lam_L_f, lam_L_i, lam_R_f, lam_R_i, M, m_S, Q_S, Q_F, m_i):
     m_S = np.asarray(m_S, dtype=float)
     if np.any(~(M > 0)) or np.any(~(m_S > 0)) or np.any(~np.isfinite(M)) or np.any(~np.isfinite(m_S)):
         raise ParameterError(f"dipole_amplitude needs finite M > 0 and m_S > 0 GeV, got M={M!r}, m_S={m_S!r}")
+    m_i = check_range("m_i", m_i, 0.0, None, unit="GeV", lo_open=True)
     x = (M / m_S) ** 2
     lLf, lLi, lRf, lRi = (np.asarray(v, dtype=complex) for v in (lam_L_f, lam_L_i, lam_R_f, lam_R_i))
     r = M / m_i
@@ -513,6 +517,7 @@ def br_from_amplitude(A_L, A_R, br_lnunu: float = 1.0):
     >>> f"{float(br_from_amplitude(1e-12, 0.0)):.4g}"
     '7.983e-14'
     """
+    br_lnunu = check_range("br_lnunu", br_lnunu, 0.0, 1.0, lo_open=True)
     return br_lnunu * 48.0 * math.pi**3 * ALPHA * (np.abs(A_L) ** 2 + np.abs(A_R) ** 2) / G_F**2
 
 
@@ -649,8 +654,11 @@ def p_max_benchmark(M_F, m1, cap):
     '0.0052'
     """
     M_F, m1 = np.asarray(M_F, dtype=float), np.asarray(m1, dtype=float)
-    if np.any(~(M_F > 0)) or np.any(~(m1 > 0)):
-        raise ParameterError(f"p_max_benchmark needs M_F, m1 > 0 GeV, got {M_F!r}, {m1!r}")
+    if np.any(~(M_F > 0)) or np.any(~(m1 > 0)) or np.any(np.isinf(M_F)) or np.any(np.isinf(m1)):
+        raise ParameterError(f"p_max_benchmark needs finite M_F, m1 > 0 GeV, got {M_F!r}, {m1!r}")
+    c = np.asarray(cap, dtype=float)
+    if np.any(~(c > 0)) or np.any(np.isinf(c)):
+        raise ParameterError(f"cap = {cap!r} GeV^-2 is outside the allowed range (0, inf)")
     return cap * m1**2 / f_F((M_F / m1) ** 2)
 
 
@@ -693,7 +701,10 @@ def mu_D_max_full(M_F, m1, m2, g_D, Q_D, amp_max):
     >>> round(float(full / bench), 10)
     2.0
     """
-    return np.abs(g_D * Q_D) * M_F * amp_max * np.abs(delta_g_S(M_F, m1, m2) / delta_f_F(M_F, m1, m2))
+    df = delta_f_F(M_F, m1, m2)
+    if np.any(df == 0):
+        raise ParameterError(f"m1 = {m1!r}, m2 = {m2!r} GeV are degenerate: Delta_g = Delta_f = 0 (0/0)")
+    return np.abs(g_D * Q_D) * M_F * amp_max * np.abs(delta_g_S(M_F, m1, m2) / df)
 
 
 def yukawa_product_max_full(M_F, m1, m2, sin2theta, cap):
@@ -713,7 +724,8 @@ def yukawa_product_max_full(M_F, m1, m2, sin2theta, cap):
     2.0
     """
     s = _check_sin2theta(sin2theta)
-    return cap / (np.abs(delta_f_F(M_F, m1, m2)) * 0.5 * s)
+    with np.errstate(divide="ignore"):  # m1 = m2: no cLFV amplitude, the product is unbounded (inf)
+        return cap / (np.abs(delta_f_F(M_F, m1, m2)) * 0.5 * s)
 
 
 def mu_D_max_for_model(model: UVModel, amp_max: float, pair=("e", "mu")) -> float:

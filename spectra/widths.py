@@ -47,6 +47,7 @@ def gamma_ll(m, eps, m_l):
     """
     m = _as_float_array("m", m)
     eps = float(check_range("eps", eps, 0.0, 1.0))
+    m_l = check_range("m_l", m_l, 0.0, None, unit="GeV")
     open_ = m > 2.0 * m_l
     ms = np.where(open_, m, 1.0)
     r = (m_l / ms) ** 2
@@ -268,7 +269,9 @@ def alpha_s(q):
     >>> round(float(alpha_s(91.1876)), 4), round(float(alpha_s(2.0)), 3)  # input at M_Z; one loop at 2 GeV
     (0.118, 0.268)
     """
-    q = np.asarray(q, dtype=float)
+    q = _as_float_array("q", q)
+    if np.any(q <= 1.0):
+        raise ParameterError(f"q = {q!r} GeV is outside the allowed range (1, inf) GeV")
 
     def inv_run(inv_a, q_from, q_to, nf):
         return inv_a + (11.0 - 2.0 * nf / 3.0) / (2.0 * math.pi) * np.log(q_to / q_from)
@@ -417,6 +420,7 @@ def nunu_to_ee_ratio(m, mu_GeV_abs, eps):
     """
     m = _as_float_array("m", m)
     eps = check_range("eps", eps, 0.0, 1.0, lo_open=True)
+    mu_GeV_abs = _as_float_array("mu_GeV_abs", mu_GeV_abs)
     return mu_GeV_abs**2 * m**2 / (8.0 * math.pi * ALPHA * eps**2)
 
 
@@ -431,6 +435,8 @@ def tmm_dominance_moment(m, eps):
     '1.45e-05'
     """
     m = _as_float_array("m", m)
+    if np.any(m <= 0):
+        raise ParameterError(f"m = {m!r} GeV is outside the allowed range (0, inf) GeV")
     eps = check_range("eps", eps, 0.0, 1.0)
     return math.sqrt(8.0 * math.pi * ALPHA) * eps / np.where(m > 0, m, np.nan)
 
@@ -500,7 +506,8 @@ def decay_length_m(m, E, gamma_tot):
         raise ParameterError("A' energy E must be >= its mass m")
     p = np.sqrt(np.clip(E**2 - m**2, 0.0, None))
     ok = (g > 0) & (m > 0)
-    return np.where(ok, p / np.where(ok, m, 1.0) * HBARC_GEV_M / np.where(ok, g, 1.0), np.inf)
+    with np.errstate(over="ignore"):  # m or Gamma_tot just above 0: l = inf
+        return np.where(ok, p / np.where(ok, m, 1.0) * HBARC_GEV_M / np.where(ok, g, 1.0), np.inf)
 
 
 def p_invisible(br_inv, decay_length, L_det_m):
@@ -515,11 +522,13 @@ def p_invisible(br_inv, decay_length, L_det_m):
     1.0
     """
     br = _as_float_array("br_inv", br_inv)
+    if np.any(br > 1):
+        raise ParameterError(f"br_inv must be <= 1, got max {np.max(br):g}")
     ell = np.asarray(decay_length, dtype=float)
     if np.any(np.isnan(ell)) or np.any(ell < 0):
         raise ParameterError("decay_length must be >= 0 (inf allowed)")
     L = _as_float_array("L_det_m", L_det_m)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         esc = np.where(np.isinf(ell), 1.0, np.exp(-L / np.where(ell > 0, ell, 1e-300)))
     return br + (1.0 - br) * esc
 

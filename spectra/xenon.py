@@ -30,7 +30,7 @@ import numpy as np
 
 from darktmm.spectra import nue, solar
 from darktmm.spectra.constants import EV, GEV2_TO_CM2, N_A, SECONDS_PER_DAY, SIGMA0_TMM
-from darktmm.spectra.validate import ParameterError
+from darktmm.spectra.validate import ParameterError, check_array_finite, check_range
 
 #: Molar mass of natural xenon [g/mol] (IUPAC 2013 standard atomic weight 131.293).
 MOLAR_MASS_XE = 131.293
@@ -151,6 +151,8 @@ class XenonAtom:
 
     def __call__(self, T):
         T = np.asarray(T, dtype=float)
+        if not np.all((T >= 0) & (T < np.inf)):
+            raise ParameterError(f"T = {T!r} GeV is outside the allowed range [0, inf) GeV")
         if self.treatment == "free":
             return np.full(T.shape, float(Z_XE))
         b, n = _steps(self.table)
@@ -201,7 +203,7 @@ class TailMoments:
 
     def A(self, x):
         """int_x^inf f dE (dimensionless for a unit-area f), x [GeV]."""
-        x = np.asarray(x, dtype=float)
+        x = _nonneg_energy(x)
         xc = np.clip(x, self.e[0], self.e[-1])
         j, e1, c, s = self._segment(xc)
         part = c * (e1 - xc) + 0.5 * s * (e1**2 - xc**2)
@@ -209,13 +211,20 @@ class TailMoments:
 
     def B(self, x):
         """int_x^inf f/E dE [GeV^-1], x [GeV] (> 0 unless f vanishes linearly at E = 0)."""
-        x = np.asarray(x, dtype=float)
+        x = _nonneg_energy(x)
         xc = np.clip(x, self.e[0], self.e[-1])
         j, e1, c, s = self._segment(xc)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # x -> 0 on a c = 0 segment
             lg = np.where(c != 0.0, c * np.log(e1 / xc), 0.0)
         part = lg + s * (e1 - xc)
         return np.where(x >= self.e[-1], 0.0, part + self.B_nodes[j + 1])
+
+
+def _nonneg_energy(x, name="x"):
+    x = np.asarray(x, dtype=float)
+    if not np.all((x >= 0) & (x < np.inf)):
+        raise ParameterError(f"{name} = {x!r} GeV is outside the allowed range [0, inf) GeV")
+    return x
 
 
 def tail_moments(e, f) -> TailMoments:
@@ -232,6 +241,8 @@ def tail_moments(e, f) -> TailMoments:
     f = np.asarray(f, dtype=float)
     if e.ndim != 1 or e.shape != f.shape or e.size < 2 or np.any(np.diff(e) <= 0) or e[0] < 0:
         raise ParameterError("tail_moments: e must be increasing, >= 0, with f of the same length")
+    if not np.all((f >= 0) & (f < np.inf)):
+        raise ParameterError("tail_moments: the spectrum f must be finite and >= 0")
     de = np.diff(e)
     s = np.diff(f) / de
     c = f[:-1] - s * e[:-1]
@@ -268,6 +279,8 @@ def tmm_kernel(T, component: str, shape=None):
     0.99869
     """
     T = np.asarray(T, dtype=float)
+    if not np.all((T > 0) & (T < np.inf)):  # the kernel diverges like 1/T at T = 0
+        raise ParameterError(f"T = {T!r} GeV is outside the allowed range (0, inf) GeV")
     emin = nue.e_min(T)
     comp = solar.get_component(component)
     if comp.is_line:
@@ -306,7 +319,8 @@ def tmm_dR_dT(T, m_ap=0.0, mu_muB=1e-11, *, components=None, atom=None, shapes=N
     k = np.zeros_like(T)
     for c in components:
         k += solar.get_component(c).flux_cm2_s * tmm_kernel(T, c, shapes.get(c))
-    mu = float(mu_muB)
+    mu = float(check_array_finite("mu_muB", mu_muB))
+    check_range("m_ap", m_ap, 0.0, None, unit="GeV")
     return atom(T) * SIGMA0_TMM * GEV2_TO_CM2 * mu**2 * nue.propagator_factor(T, m_ap) ** 2 * k
 
 
@@ -320,10 +334,22 @@ def with_origin(e, f):
     """
     e = np.asarray(e, dtype=float)
     f = np.asarray(f, dtype=float)
+    if (
+        e.ndim != 1
+        or e.shape != f.shape
+        or np.any(np.diff(e) <= 0)
+        or not np.all((e >= 0) & (f >= 0) & (f < np.inf))
+    ):
+        raise ParameterError(
+            "with_origin: e must be increasing and >= 0, f finite and >= 0, of the same length"
+        )
     if e[0] > 0:
         e = np.concatenate([[0.0], e])
         f = np.concatenate([[0.0], f])
-    return e, f / np.trapezoid(f, e)
+    area = np.trapezoid(f, e)
+    if not area > 0:
+        raise ParameterError("with_origin: the spectrum f has zero area")
+    return e, f / area
 
 
 def mean_energy(shape) -> float:
@@ -339,7 +365,10 @@ def mean_energy(shape) -> float:
     s = np.diff(f) / de
     c = f[:-1] - s * e[:-1]
     num = np.sum(c * (e[1:] ** 2 - e[:-1] ** 2) / 2.0 + s * (e[1:] ** 3 - e[:-1] ** 3) / 3.0)
-    return float(num / tail_moments(e, f).A_nodes[0])
+    area = tail_moments(e, f).A_nodes[0]
+    if not area > 0:
+        raise ParameterError("mean_energy: the spectrum f has zero area")
+    return float(num / area)
 
 
 __all__ = [
