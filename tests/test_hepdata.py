@@ -282,3 +282,34 @@ def test_import_does_not_load_hepdata_lib():
     code = "import sys, darktmm.simulate.hepdata; print('hepdata_lib' in sys.modules, 'ROOT' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_limit_and_constraints_write_valid_hepdata(tmp_path, capsys, monkeypatch):
+    """`--hepdata DIR` on `limit` and `constraints`: a submission the HEPData validator accepts."""
+    from darktmm.simulate.cli import main
+
+    monkeypatch.delenv("DARKTMM_DATA", raising=False)
+    monkeypatch.setattr("darktmm.detectors.data.cache_dir", lambda: tmp_path / "none")
+    d1 = tmp_path / "hd_limit"
+    assert (
+        main(["limit", "borexino", "--masses", "1e-3,10MeV", "--method", "rates", "--hepdata", str(d1)]) == 0
+    )
+    assert hepdata.validate_directory(d1) == []
+    text = (d1 / "submission.yaml").read_text()
+    assert "darktmm" in text and (d1 / "submission.yaml").exists()
+    card = Path(__file__).resolve().parents[1] / "examples" / "bm1.toml"
+    d2 = tmp_path / "hd_hier"
+    argv = [
+        "constraints",
+        "--card",
+        str(card),
+        "--masses",
+        "1e-3GeV",
+        "--method",
+        "rates",
+        "--hepdata",
+        str(d2),
+    ]
+    assert main(argv) == 0
+    assert hepdata.validate_directory(d2) == []
+    capsys.readouterr()

@@ -470,7 +470,7 @@ def _hepdata(cfg, t: LimitTable, force: bool) -> None:
     exp = np.array([q["expected"] for q in t.points]) if all("expected" in q for q in t.points) else None
     borexino = t.experiment == "borexino"
     curve = hepdata.LimitCurve(
-        name=f"{t.experiment} 90% CL limit",
+        name=f"{t.experiment} limit (90 percent CL)",
         experiment={"borexino": "Borexino Phase II", "babar": "BaBar 2017", "na64": "NA64 2023"}[
             t.experiment
         ],
