@@ -176,7 +176,7 @@ def format_energy(x_GeV: float, digits: int = 3) -> str:
 
 
 def _tex_resonance(name: str) -> str:
-    return name.replace("Upsilon", r"$\Upsilon$")
+    return name.replace("Upsilon", "\u03d2")
 
 
 def _stairs(ax, values, edges, **kw):
@@ -486,6 +486,11 @@ def limit_plot(path, table, data_dir=None):
             gid="excluded",
             zorder=2,
         )
+        # an applicable mass between two that are not: no area to fill, a bar instead
+        nb = np.concatenate([[False], appl, [False]])
+        alone = appl & ~nb[:-2] & ~nb[2:]
+        if alone.any():
+            ax.vlines(x[alone], y[alone], upper_fill[alone], color="tab:red", alpha=0.18, lw=8, zorder=2)
         ax.plot(
             x,
             y,
@@ -825,7 +830,13 @@ def na64_spectrum(path, sp, m_ap, eps):
     _stairs(a1, v2, e2, color="#e07b00", lw=1.3, ls="--", label="ECAL-folded", gid="E_miss_folded")
     top1 = max(top1, float(np.max(v2)))
     a1.axvspan(
-        cut, max(e[-1], e2[-1]), color="0.9", zorder=0, label=rf"signal box $E_{{\rm miss}}$ > {cut:g} GeV"
+        cut,
+        max(e[-1], e2[-1]),
+        fc="#dde6f3",
+        ec="#9ab7e0",
+        lw=0.8,
+        zorder=0,
+        label=rf"signal box $E_{{\rm miss}}$ > {cut:g} GeV",
     )
     a1.set_yscale("log")
     a1.set_ylim(1e-4 * top1, 4 * top1)
