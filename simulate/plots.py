@@ -105,7 +105,15 @@ def _plt():
 
 
 def figure(func):
-    """Decorator: draw ``func`` under :data:`STYLE` (a local ``rc_context``)."""
+    """Decorator: draw ``func`` under :data:`STYLE` (a local ``rc_context``, nothing global).
+
+    >>> import matplotlib
+    >>> @figure
+    ... def tick_direction():
+    ...     return matplotlib.rcParams["xtick.direction"]
+    >>> tick_direction()
+    'in'
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -180,12 +188,28 @@ def _tex_resonance(name: str) -> str:
 
 
 def _stairs(ax, values, edges, **kw):
-    """A step histogram in mplhep's style (``mplhep.histplot``); returns the StepPatch."""
-    import mplhep
+    """A step histogram in mplhep's style (``mplhep.histplot``, no flow bins); returns the
+    StepPatch. Without mplhep (an optional dependency) matplotlib's own ``stairs`` draws it."""
+    from matplotlib.patches import StepPatch
 
     gid = kw.pop("gid", None)
-    arts = mplhep.histplot(np.asarray(values, float), np.asarray(edges, float), ax=ax, flow=None, **kw)
-    patch = arts[0].stairs
+    values, edges = np.asarray(values, float), np.asarray(edges, float)
+    before = len(ax.patches)
+    try:
+        import mplhep
+    except ImportError:  # pragma: no cover - mplhep is in the plot and test extras
+        mplhep = None
+    if mplhep is not None:
+        try:
+            mplhep.histplot(values, edges, ax=ax, flow=None, **kw)
+        except TypeError:  # pragma: no cover - mplhep older than the flow option
+            mplhep.histplot(values, edges, ax=ax, **kw)
+    else:  # pragma: no cover
+        yerr = kw.pop("yerr", None)
+        ax.stairs(values, edges, baseline=None, **kw)
+        if yerr is not None:
+            ax.errorbar(0.5 * (edges[1:] + edges[:-1]), values, yerr=yerr, fmt="none", color=kw.get("color"))
+    patch = next(p for p in ax.patches[before:] if isinstance(p, StepPatch))
     if gid is not None:
         patch.set_gid(gid)
     return patch
@@ -202,7 +226,7 @@ def _note_handle(text):
 def _borexino_components(res):
     """Per-component expected counts per bin at the best fit: (solar dict, background dict, signal
     at the fit). Rates and background scales from ``res.fit`` (``detectors.borexino.build_model``
-    templates: expected counts = theta_k A_k + fixed, arXiv:1707.09279 section 7 layout)."""
+    templates: expected counts = theta_k A_k + fixed; solar_borexino.md section 7)."""
     from darktmm.detectors import borexino
 
     data = res.data
@@ -238,7 +262,9 @@ def borexino_spectrum(path, res):
     model point (and, when it is too small to see, the signal scaled by a power of ten, said in
     the legend). Without the data files: the SM spectra at their nominal rates and the signal.
 
-    >>> borexino_spectrum("b.png", fit_spectrum(model, rtol=0.05))  # doctest: +SKIP
+    Example (needs the VEGAS spectra, a few seconds): ``darktmm spectrum borexino --m-ap 0.5MeV
+    --rtol 0.05 --plot b.png`` calls ``borexino_spectrum("b.png", borexino.fit_spectrum(model))``;
+    ``tests/test_plots.py`` renders and checks it.
     """
     from darktmm.detectors.borexino import CNO, EXPOSURE_TFC, SOLAR
 
@@ -429,7 +455,8 @@ def limit_plot(path, table, data_dir=None):
       file is missing the legend says so); masses where the search does not apply shaded grey;
       NA64's expected band when the table has one.
 
-    >>> limit_plot("limit.png", table, data_dir)  # doctest: +SKIP
+    Example (needs a limit scan): ``darktmm limit na64 --masses 1:1000:10MeV --plot l.png`` calls
+    ``limit_plot("l.png", table, data_dir=...)``; ``tests/test_plots.py`` renders and checks it.
     """
     plt = _plt()
     exp = table.experiment
@@ -550,27 +577,21 @@ def limit_plot(path, table, data_dir=None):
         }[exp]
         ax.set_title(f"{head}: 90% CL recast\n{sub}", fontsize=10, loc="left")
     else:
-        ax.plot(
-            x, y, color="tab:red", lw=2.4, label=f"{name} Phase II observed ({who})", gid="model", zorder=5
-        )
+        # Borexino (and any other experiment with an observed limit and an expected band)
+        obs = f"{name} Phase II" if exp == "borexino" else name
+        ax.plot(x, y, color="tab:red", lw=2.4, label=f"{obs} observed ({who})", gid="model", zorder=5)
         for label, v in table.curves.values():
             ax.axhline(
                 v, color="0.3", ls=":", lw=1.5, label=label.replace("eps", r"$\varepsilon$"), gid="published"
             )
             finite.append(v)
         ax.set_ylim(0.4 * min(finite), 4.0 * max(finite))
-        ax.set_ylabel(r"90% CL upper limit on $\varepsilon\,\mu_{\rm eff}$ [$\mu_B$]")
-        inf = table.info
-        meth = {"spectral": "spectral fit", "rates": "rate likelihood (pp, $^{7}$Be, pep)"}.get(
-            inf.get("method", ""), inf.get("method", "")
+        ax.set_ylabel(
+            r"90% CL upper limit on $\varepsilon\,\mu_{\rm eff}$ [$\mu_B$]"
+            if table.unit == "muB"
+            else rf"90% CL upper limit on {table.quantity} [{table.unit}]"
         )
-        pri = {"ssm": "SSM priors", "ga": "Ga priors", "free": "free pp and $^{7}$Be"}.get(
-            inf.get("treatment", ""), inf.get("treatment", "")
-        )
-        cl = {"profile": "one-sided profile likelihood", "cls": "CL$_s$"}.get(
-            inf.get("method_cl", "profile"), inf.get("method_cl", "")
-        )
-        ax.set_title(f"Borexino Phase II, 90% CL: {meth}, {pri}, {cl}", fontsize=10, loc="left")
+        ax.set_title(_limit_title(table), fontsize=10, loc="left")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(x.min() / 1.3, x.max() * 1.3)
@@ -585,6 +606,24 @@ def limit_plot(path, table, data_dir=None):
         fontsize=9,
     )
     return _save(fig, path)
+
+
+def _limit_title(table) -> str:
+    """The title of a non-accelerator limit plot: the likelihood in words (Borexino), else the
+    table's header."""
+    inf = table.info
+    if table.experiment != "borexino":
+        return textwrap.fill(pretty(table.header), 90)
+    meth = {"spectral": "spectral fit", "rates": "rate likelihood (pp, $^{7}$Be, pep)"}.get(
+        inf.get("method", ""), inf.get("method", "")
+    )
+    pri = {"ssm": "SSM priors", "ga": "Ga priors", "free": "free pp and $^{7}$Be"}.get(
+        inf.get("treatment", ""), inf.get("treatment", "")
+    )
+    cl = {"profile": "one-sided profile likelihood", "cls": "CL$_s$"}.get(
+        inf.get("method_cl", "profile"), inf.get("method_cl", "")
+    )
+    return f"Borexino Phase II, 90% CL: {meth}, {pri}, {cl}"
 
 
 # --- event histograms -----------------------------------------------------------------------------
@@ -697,7 +736,8 @@ def event_histograms(path, process, hists, unweighted):
     or three isolated bins, e.g. the two 7Be E_nu lines) gets no panel: its value is written
     under the figure instead.
 
-    >>> event_histograms("h.png", process, hists, unweighted=True)  # doctest: +SKIP
+    Example (needs an event run): ``darktmm generate na64 --events 1000 --plot h.png``;
+    ``tests/test_plots.py`` renders and checks it.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -771,7 +811,8 @@ def babar_spectrum(path, spectra: dict, m_ap, eps):
     e+e- -> gamma A' (arXiv:1702.03327 observables), one colour per resonance in both panels;
     the M_X^2 axis spans the bins with content above 1e-5 of the largest bin.
 
-    >>> babar_spectrum("b.png", babar.spectra(1.0, 1e-3), 1.0, 1e-3)  # doctest: +SKIP
+    Example (needs the VEGAS spectra): ``darktmm spectrum babar --m-ap 1GeV --eps 1e-3 --plot b.png``
+    calls ``babar_spectrum("b.png", babar.spectra(1.0, 1e-3), 1.0, 1e-3)``.
     """
     plt = _plt()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11.5, 4.6), layout="constrained")
@@ -816,7 +857,8 @@ def na64_spectrum(path, sp, m_ap, eps):
     e- Z -> e- Z A' (arXiv:2307.02404 observables), the signal box E_miss > E_cut shaded; each log
     axis spans four decades below its maximum.
 
-    >>> na64_spectrum("n.png", na64.spectra(0.01, 1e-4), 0.01, 1e-4)  # doctest: +SKIP
+    Example (needs the VEGAS spectra): ``darktmm spectrum na64 --m-ap 10MeV --eps 1e-4 --plot n.png``
+    calls ``na64_spectrum("n.png", na64.spectra(0.01, 1e-4), 0.01, 1e-4)``.
     """
     from darktmm.detectors import na64
 
@@ -869,7 +911,7 @@ def hierarchy_plot(path, pts, names, cap, title="", bx_method="spectral"):
     from Borexino, and from the MEG II cap times each invisible-A' search, log axes; masses
     where no search applies shaded.
 
-    >>> hierarchy_plot("h.png", pts, ["NA64", "BaBar"], cap, title="BM1")  # doctest: +SKIP
+    Example (needs the hierarchy scan): ``darktmm constraints --card examples/bm1.toml --plot h.png``.
     """
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8.2, 5.4))

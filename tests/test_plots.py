@@ -379,3 +379,42 @@ def test_units_chosen_from_the_range():
     assert plots.axis_unit("M_X^2 [GeV^2]", 4e-6) == ("MeV$^2$", 1e-6)
     assert plots.tex_number(9.25e-12, 3) == r"9.25\times10^{-12}"
     assert plots.tex_number(9.99e-5, 2) == "10^{-4}"
+
+
+def test_limit_bands_for_an_experiment_without_a_command_yet(tmp_path):
+    """The green/yellow band layout does not depend on Borexino: a XENONnT-shaped table (as the
+    limit command builds it) draws the same bands, median dashed, observed line and a title."""
+    from types import SimpleNamespace
+
+    m = np.array([1e-5, 1e-3, 1e-1])
+    med = np.array([2e-11, 3e-11, 4e-9])
+    pts = [
+        {
+            "m_ap_GeV": float(a),
+            "limit": float(1.1 * b),
+            "expected": float(b),
+            "expected_m2": float(0.5 * b),
+            "expected_m1": float(0.7 * b),
+            "expected_p1": float(1.4 * b),
+            "expected_p2": float(2.0 * b),
+        }
+        for a, b in zip(m, med)
+    ]
+    table = SimpleNamespace(
+        experiment="xenonnt",
+        quantity="eps_mu_eff",
+        unit="muB",
+        header="XENONnT SR0 90% CL upper limit on eps*mu_eff [muB]",
+        points=pts,
+        info={},
+        curves={},
+    )
+    out = tmp_path / "x.png"
+    fig = plots.limit_plot(out, table)
+    _check_png(out)
+    assert fig is plots.last_figure
+    assert _has(fig, "band1") and _has(fig, "band2") and _by_gid(fig, "expected").get_linestyle() == "--"
+    assert any(t.startswith("XENONnT observed") for t in _legend_texts(fig))
+    ax = fig.axes[0]
+    assert "[MeV]" in ax.get_xlabel() and "$\\mu_B$" in ax.get_ylabel()
+    assert "XENONnT" in ax.get_title(loc="left")
