@@ -446,7 +446,7 @@ def _write(cfg, card_text, t: LimitTable, *, force: bool) -> None:
     if cfg["plot"]:
         from darktmm.simulate import plots
 
-        plots.limit_plot(cfg["plot"], t)
+        plots.limit_plot(cfg["plot"], t, data_dir=cfg["data_dir"])
     common.emit(cfg["json"], summary, "\n".join(t.lines))
 
 
