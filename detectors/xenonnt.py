@@ -278,11 +278,13 @@ def load_data(data_dir=None) -> SR0Data:
     B0 (bkg_model.txt) has 300 bin centres 0.05-29.95 keV; its edges are the centres +- 0.05 keV.
     The efficiency (efficiency.txt) is linear between its 787 nodes (0.1-29.9 keV).
 
-    Example (skipped in the doctests: it needs the data files, ``darktmm data fetch``):
+    It needs the data files (``darktmm data fetch``).
 
-    >>> d = load_data()  # doctest: +SKIP
-    >>> len(d.energies), round(d.b0_counts(d.window_edges).sum(), 2)  # doctest: +SKIP
-    (433, 426.53)
+    With the data files::
+
+        d = load_data()
+        len(d.energies), round(d.b0_counts(d.window_edges).sum(), 2)
+        # -> (433, 426.53)
     """
     paths = {
         k: str(datamod.path(f, data_dir))
@@ -537,9 +539,11 @@ def spectra(
     ``profiles``: production profiles for the MSW probabilities (default: the SNuDD files when
     found). Needs the data files (efficiency, B0, events).
 
-    >>> s = spectra(m_ap=0.0, eps_mu=1e-11)  # doctest: +SKIP
-    >>> round(float(s.tmm_total.sum()), 1), s.info["max_rel_error_per_bin"] < 1e-3  # doctest: +SKIP
-    (26.6, True)
+    With the data files::
+
+        s = spectra(m_ap=0.0, eps_mu=1e-11)
+        round(float(s.tmm_total.sum()), 1), s.info["max_rel_error_per_bin"] < 1e-3
+        # -> (26.6, True)
     """
     t0 = time.perf_counter()
     rtol = check_range("rtol", rtol, 1e-6, 0.5)
@@ -702,10 +706,12 @@ def templates(
     0.1 keV B0 bins. ``method="exact"``: the closed form of ``spectra.xenon.tmm_dR_dT``
     (A_c/B_c tails of the same built-in spectra; flavour-blind moments only).
 
-    >>> tpl = templates(method="exact")  # doctest: +SKIP
-    >>> L = tpl.likelihood(0.0)  # doctest: +SKIP
-    >>> round(L.B, 3), round(L.nll(0.0, 0.0), 4)  # doctest: +SKIP
-    (426.529, -746.7947)
+    With the data files::
+
+        tpl = templates(method="exact")
+        L = tpl.likelihood(0.0)
+        round(L.B, 3), round(L.nll(0.0, 0.0), 4)
+        # -> (426.529, -746.7947)
     """
     t0 = time.perf_counter()
     atom = _atom(treatment)
@@ -868,9 +874,11 @@ def limit(
     limit is then on its scale, in units of MU_REF as for Borexino). ``progress(1)`` per mass.
     Needs the data files.
 
-    >>> pts, info = limit([0.0, 1e-3])  # doctest: +SKIP
-    >>> [f"{p.limit:.2e}" for p in pts], f"{pts[0].expected:.2e}"  # doctest: +SKIP
-    (['7.20e-12', '1.67e-09'], '1.05e-11')
+    With the data files::
+
+        pts, info = limit([0.0, 1e-3])
+        [f"{p.limit:.2e}" for p in pts], f"{pts[0].expected:.2e}"
+        # -> (['7.20e-12', '1.67e-09'], '1.05e-11')
     """
     masses = [check_range("m_ap", m, 0.0, None, unit="GeV") for m in np.atleast_1d(masses_GeV)]
     if nuisance not in NUISANCES:

@@ -174,9 +174,11 @@ class DaskExecutor:
     :func:`local_cluster`, :func:`attach` and :func:`jobqueue_executor` (Dask distributed:
     https://distributed.dask.org, "Futures").
 
-    >>> with make_executor(workers=2) as ex:   # doctest: +SKIP
-    ...     ex.kind, ex.nworkers
-    ('local', 2)
+    On a running cluster (not a doctest: it starts worker processes)::
+
+        with make_executor(workers=2) as ex:
+            ex.kind, ex.nworkers
+        # -> ('local', 2)
     """
 
     def __init__(self, client, cluster=None, *, kind="attach", retries=2, env=None, target=None):
@@ -300,9 +302,11 @@ def worker_state() -> dict:
 def check_versions(client, *, expected: str | None = None, where: str = "--scheduler"):
     """Refuse (one line, ParameterError) when a worker runs another darktmm than the client.
 
-    >>> check_versions(client, expected="0.0.0")   # doctest: +SKIP
-    Traceback (most recent call last):
-    ParameterError: --scheduler: 2 of 2 workers run darktmm 0.1.0 (e.g. tcp://...), this client darktmm 0.0.0; ...
+    On a running cluster (not a doctest: it starts worker processes)::
+
+        check_versions(client, expected="0.0.0")
+        # -> Traceback (most recent call last):
+        # -> ParameterError: --scheduler: 2 of 2 workers run darktmm 0.1.0 (e.g. tcp://...), this client darktmm 0.0.0; ...
     """
     expected = _version() if expected is None else expected
     got = client.run(_worker_version)
@@ -320,9 +324,11 @@ def local_cluster(workers: int, *, retries: int = 2, host: str = "127.0.0.1") ->
     """A LocalCluster of ``workers`` single-threaded worker processes (no dashboard), with
     ``retries`` re-runs of a task whose worker died (``distributed.scheduler.allowed-failures``).
 
-    >>> with local_cluster(2) as ex:   # doctest: +SKIP
-    ...     map_points(_square_point, [1.0, 2.0], {"offset": 0.0}, executor=ex)
-    [1.0, 4.0]
+    On a running cluster (not a doctest: it starts worker processes)::
+
+        with local_cluster(2) as ex:
+        map_points(_square_point, [1.0, 2.0], {"offset": 0.0}, executor=ex)
+        # -> [1.0, 4.0]
     """
     _import_distributed()
     import dask
@@ -353,7 +359,9 @@ def attach(
 ):
     """Attach to a running scheduler by address or scheduler file; check the workers' version.
 
-    >>> ex = attach("tcp://10.0.0.5:8786")   # doctest: +SKIP
+    On a running cluster (not a doctest: it starts worker processes)::
+
+        ex = attach("tcp://10.0.0.5:8786")
     """
     _import_distributed()
     from distributed import Client
@@ -393,11 +401,13 @@ def job_cluster(
     needs ``disk``; a ``walltime`` becomes its ``+MaxRuntime`` (dask-jobqueue docs,
     https://jobqueue.dask.org).
 
-    >>> c = job_cluster("slurm", cores=4, memory="8GB", walltime="02:00:00")   # doctest: +SKIP
-    >>> print(c.job_script())   # doctest: +SKIP
-    #!/usr/bin/env bash
-    #SBATCH -J dask-worker
-    ...
+    On a running cluster (not a doctest: it starts worker processes)::
+
+        c = job_cluster("slurm", cores=4, memory="8GB", walltime="02:00:00")
+        print(c.job_script())
+        # -> #!/usr/bin/env bash
+        # -> #SBATCH -J dask-worker
+        # -> ...
     """
     if system not in JOBQUEUES:
         raise ParameterError(f"--jobqueue = {system!r}; choose one of {', '.join(JOBQUEUES)}")
@@ -430,7 +440,9 @@ def job_cluster(
 def jobqueue_executor(system: str, *, jobs: int = 1, retries: int = 2, **kw) -> DaskExecutor:
     """Workers as batch jobs: :func:`job_cluster` scaled to ``jobs`` jobs, with a client.
 
-    >>> ex = jobqueue_executor("htcondor", jobs=10, cores=8, memory="16GB", disk="20GB")   # doctest: +SKIP
+    On a running cluster (not a doctest: it starts worker processes)::
+
+        ex = jobqueue_executor("htcondor", jobs=10, cores=8, memory="16GB", disk="20GB")
     """
     _import_distributed()
     import dask
