@@ -57,6 +57,7 @@ DOCUMENTED_MODULES = (
     "darktmm.simulate.hepmc",
     "darktmm.simulate.alloc",
     "darktmm.simulate.events",
+    "darktmm.simulate.report",
 )
 
 #: Modules not (yet) held to this standard; the lead moves them into DOCUMENTED_MODULES.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 
 #: The commands, in the order ``darktmm --help`` lists them.
-COMMANDS = ("spectrum", "limit", "generate", "constraints", "model", "merge", "data")
+COMMANDS = ("spectrum", "limit", "generate", "constraints", "model", "report", "merge", "data")
 
 
 def module(name: str):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from dataclasses import dataclass
 
 from darktmm.simulate import common, modelcard
 from darktmm.simulate.cards import Key
@@ -45,23 +46,95 @@ def add_parser(sub):
 def run(args) -> int:
     from darktmm.detectors import constraints as cons
     from darktmm.detectors import data as datamod
-    from darktmm.spectra.validate import ParameterError, check_range
+    from darktmm.spectra.validate import ParameterError
 
     t0 = time.perf_counter()
     cfg, card_text = modelcard.resolve_model_args(args, SCHEMA)
     common.check_outputs(cfg["out"], cfg["plot"], (".root",), force=args.force)
     if cfg["hepdata"]:
         common.check_folder(cfg["hepdata"], "--hepdata", force=args.force)
+    s = prepare(cfg)
+    if s.note:
+        print(s.note, file=sys.stderr)
+    masses = s.masses
+    bar = common.progress_bar(2 * len(masses), cfg["json"], unit="step")
+    tick = bar.update if bar else None
+    bx = cons.borexino_bounds(masses, s.shape_mass, progress=tick, **borexino_options(cfg, s))
+    xe, direct, crossing = None, None, None
+    if datamod.available(XENONNT_DATA, cfg["data_dir"]):
+        xe = cons.xenonnt_bounds(masses, s.shape_mass, **xenonnt_options(cfg))
+        direct = cons.direct_probes(bx, xe)
+        crossing = cons.xenonnt_borexino_crossing(bx, xe)
+    elif not cfg["json"]:
+        print("note: XENONnT data files not found; the XENONnT bound is not computed", file=sys.stderr)
+    pts, info = cons.hierarchy(
+        masses, s.cap, experiments=s.experiments, gamma_dark=s.gamma_dark, borexino=bx, progress=tick
+    )
+    if bar:
+        bar.close()
+    if not masses:
+        raise ParameterError("--masses is empty")
+    summary = make_summary(
+        cfg, str(args.card), s, pts, info, time.perf_counter() - t0, xe=xe, direct=direct, crossing=crossing
+    )
+    names = info["experiments"]
+    bench = summary["benchmark"]
+    if cfg["out"]:
+        write_root(cfg["out"], pts, names, s.cap, summary, card_text, direct)
+    if cfg["plot_direct"]:
+        if xe is None:
+            raise ParameterError("--plot-direct needs the XENONnT data files (darktmm data fetch)")
+        from darktmm.simulate import plots
+
+        plots.direct_probes_plot(cfg["plot_direct"], masses, bx.bounds, xe.bounds, crossing)
+    if cfg["hepdata"]:
+        from darktmm.simulate import hepdata
+
+        tab = hepdata_table(pts, bench or str(args.card), bx.method)
+        hepdata.write_submission(cfg["hepdata"], [tab], overwrite=args.force)
+    if cfg["plot"]:
+        from darktmm.simulate import plots
+
+        plots.hierarchy_plot(cfg["plot"], pts, names, s.cap, title=bench, bx_method=bx.method)
+    table = table_text(pts, names, s.cap, summary, s.gamma_desc)
+    if direct is not None:
+        table += "\n" + direct_table_text(direct, crossing)
+    common.emit(cfg["json"], summary, table)
+    return 0
+
+
+#: The XENONnT file whose presence switches the XENONnT bound on.
+XENONNT_DATA = "xenonnt/data_unbinned_1to30kev.txt"
+
+
+@dataclass
+class Setup:
+    """What a hierarchy run needs, resolved from the card (see :func:`prepare`)."""
+
+    masses: object  # GeV array
+    cap: object  # detectors.constraints.MuDCap
+    gamma_dark: object  # m [GeV] -> Gamma_dark [GeV]
+    gamma_desc: str
+    experiments: dict
+    method: str  # the Borexino likelihood used: spectral | rates
+    note: str  # a line for stderr ("" if none)
+
+    @property
+    def shape_mass(self):
+        """The mass-basis moment matrix normalised to |mu_D^(e mu)| = 1."""
+        return self.cap.matrix_mass_muB / self.cap.mu_D_max_muB
+
+
+def prepare(cfg) -> Setup:
+    """Check and resolve a model-card configuration for the hierarchy: the MEG II cap, the dark
+    width, the searches and the Borexino likelihood ('auto' resolved). Prints nothing."""
+    from darktmm.detectors import constraints as cons
+    from darktmm.detectors import data as datamod
+    from darktmm.spectra.validate import check_range
+
     bx_card = cfg["borexino"]
     masses = cfg["scan"]["masses"]
-    method, flavour, treatment, rtol = (
-        bx_card["method"],
-        bx_card["flavour"],
-        bx_card["treatment"],
-        bx_card["rtol"],
-    )
-    sc = bx_card["scaling_above"]
-    scaling = None if sc == "off" else sc
+    method, flavour = bx_card["method"], bx_card["flavour"]
     if method == "spectral" or flavour == "exact":
         datamod.path(
             "borexino/phase2_spectrum/phase2_fig6a_components.csv", cfg["data_dir"]
@@ -71,7 +144,7 @@ def run(args) -> int:
     for m in masses:
         check_range("gamma_dark", gfun(m), 0.0, None, unit="GeV")
     experiments = cons.default_experiments()
-    bx_used = method
+    bx_used, note = method, ""
     if method == "auto":
         bx_used = (
             "spectral"
@@ -79,58 +152,48 @@ def run(args) -> int:
             else "rates"
         )
         if bx_used == "rates":
-            print(
+            note = (
                 "note: Borexino data files not found; using the built-in rate likelihood "
-                "(run 'darktmm data fetch' for the spectral fit)",
-                file=sys.stderr,
+                "(run 'darktmm data fetch' for the spectral fit)"
             )
-    shape_mass = cap.matrix_mass_muB / cap.mu_D_max_muB
-    bar = common.progress_bar(2 * len(masses), cfg["json"], unit="step")
-    tick = bar.update if bar else None
-    bx = cons.borexino_bounds(
-        masses,
-        shape_mass,
-        flavour=flavour,
-        method=bx_used,
-        treatment=treatment,
-        data_dir=cfg["data_dir"],
-        rtol=rtol,
-        seed=cfg["seed"],
-        scaling_above=scaling,
-        progress=tick,
-    )
-    xe, direct, crossing = None, None, None
-    if datamod.available("xenonnt/data_unbinned_1to30kev.txt", cfg["data_dir"]):
-        xe = cons.xenonnt_bounds(
-            masses, shape_mass, data_dir=cfg["data_dir"], rtol=max(rtol, 1e-3), seed=cfg["seed"]
-        )
-        direct = cons.direct_probes(bx, xe)
-        crossing = cons.xenonnt_borexino_crossing(bx, xe)
-    elif not cfg["json"]:
-        print("note: XENONnT data files not found; the XENONnT bound is not computed", file=sys.stderr)
-    pts, info = cons.hierarchy(
-        masses, cap, experiments=experiments, gamma_dark=gfun, borexino=bx, progress=tick
-    )
-    if bar:
-        bar.close()
-    if not masses:
-        raise ParameterError("--masses is empty")
-    elapsed = time.perf_counter() - t0
-    names = info["experiments"]
-    codes = info["codes"]
-    code_text = ", ".join(f"{k}={v}" for k, v in codes.items())
-    bench = cfg["benchmark"].get("name") or ""
-    summary = {
+    return Setup(masses, cap, gfun, gdesc, experiments, bx_used, note)
+
+
+def borexino_options(cfg, s: Setup) -> dict:
+    """The keyword arguments of ``detectors.constraints.borexino_bounds`` for this card."""
+    o = cfg["borexino"]
+    sc = o["scaling_above"]
+    return {
+        "flavour": o["flavour"],
+        "method": s.method,
+        "treatment": o["treatment"],
+        "data_dir": cfg["data_dir"],
+        "rtol": o["rtol"],
+        "seed": cfg["seed"],
+        "scaling_above": None if sc == "off" else sc,
+    }
+
+
+def xenonnt_options(cfg) -> dict:
+    """The keyword arguments of ``detectors.constraints.xenonnt_bounds`` for this card."""
+    return {"data_dir": cfg["data_dir"], "rtol": max(cfg["borexino"]["rtol"], 1e-3), "seed": cfg["seed"]}
+
+
+def make_summary(cfg, card: str, s: Setup, pts, info, elapsed: float, *, xe=None, direct=None, crossing=None):
+    """The JSON summary of a hierarchy run (the ``--json`` output of ``constraints``)."""
+    from darktmm.detectors import constraints as cons
+
+    return {
         "command": "constraints",
-        "benchmark": bench,
-        "card": str(args.card),
+        "benchmark": _benchmark_name(cfg),
+        "card": card,
         "quantity": cons.QUANTITY,
         "unit": "muB",
         "mass_unit": "GeV",
-        "mu_D_cap": cap.summary(),
-        "gamma_dark": gdesc,
-        "experiments": names,
-        "codes": {str(k): v for k, v in codes.items()},
+        "mu_D_cap": s.cap.summary(),
+        "gamma_dark": s.gamma_desc,
+        "experiments": info["experiments"],
+        "codes": {str(k): v for k, v in info["codes"].items()},
         "borexino": info["borexino"],
         "points": [
             {
@@ -158,30 +221,13 @@ def run(args) -> int:
         "seed": cfg["seed"],
         "timing_s": elapsed,
     }
-    if cfg["out"]:
-        _write_root(cfg["out"], pts, names, cap, summary, code_text, card_text, direct)
-    if cfg["plot_direct"]:
-        if xe is None:
-            raise ParameterError("--plot-direct needs the XENONnT data files (darktmm data fetch)")
-        from darktmm.simulate import plots
 
-        plots.direct_probes_plot(cfg["plot_direct"], masses, bx.bounds, xe.bounds, crossing)
-    if cfg["hepdata"]:
-        from darktmm.simulate import hepdata
 
-        tab = hepdata.hierarchy_table(
-            pts, qualifiers={"benchmark": bench or str(args.card), "Borexino likelihood": bx.method}
-        )
-        hepdata.write_submission(cfg["hepdata"], [tab], overwrite=args.force)
-    if cfg["plot"]:
-        from darktmm.simulate import plots
+def hepdata_table(pts, benchmark: str, bx_method: str):
+    """The HEPData table of the hierarchy (``simulate.hepdata.hierarchy_table``)."""
+    from darktmm.simulate import hepdata
 
-        plots.hierarchy_plot(cfg["plot"], pts, names, cap, title=bench, bx_method=bx.method)
-    table = _table(pts, names, cap, summary, gdesc)
-    if direct is not None:
-        table += "\n" + _direct_table(direct, crossing)
-    common.emit(cfg["json"], summary, table)
-    return 0
+    return hepdata.hierarchy_table(pts, qualifiers={"benchmark": benchmark, "Borexino likelihood": bx_method})
 
 
 # --- formatting -------------------------------------------------------------------------------
@@ -197,7 +243,8 @@ def _benchmark_name(cfg) -> str:
     return str(cfg["benchmark"].get("name") or "")
 
 
-def _table(pts, names, cap, summary, gdesc) -> str:
+def table_text(pts, names, cap, summary, gdesc) -> str:
+    """The hierarchy as the text table ``constraints`` prints."""
     from darktmm.detectors import constraints as cons
 
     bx = summary["borexino"]
@@ -244,7 +291,7 @@ def _table(pts, names, cap, summary, gdesc) -> str:
     return "\n".join(lines)
 
 
-def _direct_table(direct, crossing) -> str:
+def direct_table_text(direct, crossing) -> str:
     """The two direct probes per mass: Borexino, XENONnT, the stronger, and where they cross."""
     lines = [
         "direct detection (solar-nu electron recoils) on eps*|mu_D^(e mu)| [muB]:",
@@ -260,7 +307,8 @@ def _direct_table(direct, crossing) -> str:
     return "\n".join(lines)
 
 
-def _write_root(path, pts, names, cap, summary, code_text, card_text, direct=None):
+def write_root(path, pts, names, cap, summary, card_text, direct=None):
+    """The ROOT file of ``constraints --out``: TTree ``hierarchy`` and ``runinfo``."""
     import numpy as np
 
     from darktmm.detectors import constraints as cons
@@ -274,6 +322,7 @@ def _write_root(path, pts, names, cap, summary, code_text, card_text, direct=Non
         e = getattr(lim, "eps", None)
         return math.inf if e is None else float(e)
 
+    code_text = ", ".join(f"{k}={v}" for k, v in cons.code_table(names).items())
     cols = {"m_ap_GeV": col(lambda p: p.m_ap)}
     titles = {"m_ap_GeV": "dark-photon mass m_A' [GeV]"}
     for n in names:

@@ -180,7 +180,14 @@ def _borexino(cfg) -> LimitTable:
             "(pp, pep, 7Be rates, T > 0.19 MeV). Run 'darktmm data fetch' for the spectral fit.",
             file=sys.stderr,
         )
-    return _direct_table("borexino", "Borexino", pts, info, borexino.describe(), 2.8e-11)
+    return borexino_table(pts, info)
+
+
+def borexino_table(pts, info) -> LimitTable:
+    """The LimitTable of Borexino ``LimitPoint`` objects and the ``info`` of ``borexino.limit``."""
+    from darktmm.detectors import borexino
+
+    return direct_table("borexino", "Borexino", pts, info, borexino.describe(), 2.8e-11)
 
 
 def _executor(args):
@@ -223,7 +230,7 @@ def _xenonnt(cfg) -> LimitTable:
             data_dir=cfg["data_dir"],
             progress=tick,
         )
-    t = _direct_table(
+    t = direct_table(
         "xenonnt",
         "XENONnT SR0",
         pts,
@@ -234,7 +241,7 @@ def _xenonnt(cfg) -> LimitTable:
     return t
 
 
-def _direct_table(exp, name, pts, info, detector, published) -> LimitTable:
+def direct_table(exp, name, pts, info, detector, published) -> LimitTable:
     """The one output shape of the direct-detection limits (Borexino, XENONnT)."""
     import numpy as np
 
@@ -271,7 +278,7 @@ def _direct_table(exp, name, pts, info, detector, published) -> LimitTable:
     return LimitTable(exp, "eps_mu_eff", "muB", header, points, cols, titles, info, detector, curves, lines)
 
 
-def _accelerator_table(exp, pts, info, o, extra_cols, extra_titles, detector, header) -> LimitTable:
+def _accelerator_table(exp, pts, info, model, extra_cols, extra_titles, detector, header) -> LimitTable:
     import numpy as np
 
     points = [p.as_point() for p in pts]
@@ -317,7 +324,6 @@ def _accelerator_table(exp, pts, info, o, extra_cols, extra_titles, detector, he
             f"{p.m_ap:12.4g} {p.eps:11.4g} {p.eps_invisible:12.4g} {p.br_inv:10.4g} {p.p_inv:10.4g}  {p.note}"
         )
     lines.append(f"({len(pts)} masses in {info['timing_s']:.1f} s)")
-    model = {"gamma_dark_GeV": o["gamma_dark"], "mu_D_muB": o["mu_d"], "mu_D_convention": "flavour blind"}
     info = {"model": model, "point_info": point_info, **info}
     t = LimitTable(exp, "eps", "1 (kinetic mixing)", header, points, cols, titles, info, detector, {}, lines)
     t.eps_invisible = [p.eps_invisible for p in pts]
@@ -325,7 +331,6 @@ def _accelerator_table(exp, pts, info, o, extra_cols, extra_titles, detector, he
 
 
 def _babar(cfg) -> LimitTable:
-    import numpy as np
 
     from darktmm.detectors import babar
     from darktmm.spectra.validate import ParameterError
@@ -346,6 +351,20 @@ def _babar(cfg) -> LimitTable:
             data_dir=cfg["data_dir"],
             progress=tick,
         )
+    header = f"BaBar 2017 single photon, 90% CL recast (Gamma_dark = {o['gamma_dark']:g} GeV, mu_D = {o['mu_d']:g} muB)"
+    return babar_table(pts, info, header=header, model=_flat_model(o))
+
+
+def _flat_model(o) -> dict:
+    return {"gamma_dark_GeV": o["gamma_dark"], "mu_D_muB": o["mu_d"], "mu_D_convention": "flavour blind"}
+
+
+def babar_table(pts, info, *, header: str, model: dict) -> LimitTable:
+    """The LimitTable of BaBar ``EpsLimit`` objects (``babar.limit`` or ``babar.eps_max``)."""
+    import numpy as np
+
+    from darktmm.detectors import babar
+
     cols = {
         "eps_ul_published": np.array([p.extra.get("eps_ul_published", math.nan) for p in pts]),
         "sigma_ul_acc_3S_fb": np.array([p.extra.get("sigma_ul_acc_fb", {}).get("3S", math.nan) for p in pts]),
@@ -354,8 +373,7 @@ def _babar(cfg) -> LimitTable:
         "eps_ul_published": "BaBar published 90% CL eps_UL for BR_inv = 1 [1]",
         "sigma_ul_acc_3S_fb": "sigma_UL in the acceptance at the Upsilon(3S) [fb]",
     }
-    header = f"BaBar 2017 single photon, 90% CL recast (Gamma_dark = {o['gamma_dark']:g} GeV, mu_D = {o['mu_d']:g} muB)"
-    t = _accelerator_table("babar", pts, info, o, cols, titles, babar.describe(), header)
+    t = _accelerator_table("babar", pts, info, model, cols, titles, babar.describe(), header)
     t.info["expected_band"] = (
         "none: BaBar is recast from its published observed curve; no expected limit is available"
     )
@@ -363,7 +381,6 @@ def _babar(cfg) -> LimitTable:
 
 
 def _na64(cfg) -> LimitTable:
-    import numpy as np
 
     from darktmm.detectors import na64
     from darktmm.spectra.validate import ParameterError
@@ -388,6 +405,20 @@ def _na64(cfg) -> LimitTable:
             seed=cfg["seed"],
             progress=tick,
         )
+    header = (
+        f"NA64 2023 (9.37e11 EOT, 0 events), 90% CL recast (Gamma_dark = {o['gamma_dark']:g} GeV, "
+        f"mu_D = {o['mu_d']:g} muB{', with e+ annihilation' if o['annihilation'] else ''})"
+    )
+    return na64_table(pts, info, header=header, model=_flat_model(o), efficiency=o["efficiency"])
+
+
+def na64_table(pts, info, *, header: str, model: dict, efficiency=None) -> LimitTable:
+    """The LimitTable of NA64 ``EpsLimit`` objects (``na64.limit`` or ``na64.eps_max``);
+    ``efficiency`` as given to them (None: the calibrated one)."""
+    import numpy as np
+
+    from darktmm.detectors import na64
+
     cols = {
         "Y1_per_eot": np.array([p.extra.get("Y1_brem_per_eot", math.nan) for p in pts]),
         "Y1_annihilation_per_eot": np.array([p.extra.get("Y1_annihilation_per_eot", math.nan) for p in pts]),
@@ -407,40 +438,13 @@ def _na64(cfg) -> LimitTable:
         "Y1_annihilation_per_eot": "resonant annihilation yield per EOT per eps^2 [1]",
         "efficiency": "signal efficiency used [1]",
     }
-    header = (
-        f"NA64 2023 (9.37e11 EOT, 0 events), 90% CL recast (Gamma_dark = {o['gamma_dark']:g} GeV, "
-        f"mu_D = {o['mu_d']:g} muB{', with e+ annihilation' if o['annihilation'] else ''})"
-    )
-    return _accelerator_table("na64", pts, info, o, cols, titles, na64.describe(o["efficiency"]), header)
+    return _accelerator_table("na64", pts, info, model, cols, titles, na64.describe(efficiency), header)
 
 
 def _write(cfg, card_text, t: LimitTable, *, force: bool) -> None:
-    from darktmm.simulate import rootio
-
-    summary = {
-        "experiment": t.experiment,
-        "quantity": t.quantity,
-        "unit": t.unit,
-        "cl": 0.9,
-        "points": t.points,
-        **{k: v for k, v in t.info.items() if k != "points"},
-    }
+    summary = json_summary(t)
     if cfg["out"]:
-        with rootio.atomic_root(cfg["out"]) as f:
-            rootio.write_tree(f, "limits", t.columns, title=t.header, branch_titles=t.titles)
-            meta = {
-                "command": f"limit {t.experiment}",
-                "seed": cfg["seed"],
-                **{
-                    k: v
-                    for k, v in t.info.items()
-                    if not isinstance(v, (dict, list)) and not k.startswith("_")
-                },
-                **common.versions(),
-                "detector": t.detector,
-                "summary": summary,
-            }
-            rootio.write_runinfo(f, meta, card_toml=card_text)
+        write_root(cfg["out"], t, summary, seed=cfg["seed"], card_text=card_text)
     if cfg["hepdata"]:
         _hepdata(cfg, t, force)
     if cfg["plot"]:
@@ -450,7 +454,52 @@ def _write(cfg, card_text, t: LimitTable, *, force: bool) -> None:
     common.emit(cfg["json"], summary, "\n".join(t.lines))
 
 
+def json_summary(t: LimitTable) -> dict:
+    """The ``--json`` summary of a LimitTable."""
+    return {
+        "experiment": t.experiment,
+        "quantity": t.quantity,
+        "unit": t.unit,
+        "cl": 0.9,
+        "points": t.points,
+        **{k: v for k, v in t.info.items() if k != "points"},
+    }
+
+
+def write_root(path, t: LimitTable, summary: dict, *, seed: int, card_text: str | None, command=None) -> None:
+    """The ROOT file of ``limit --out``: TTree ``limits`` and ``runinfo`` (summary, versions, card)."""
+    from darktmm.simulate import rootio
+
+    with rootio.atomic_root(path) as f:
+        rootio.write_tree(f, "limits", t.columns, title=t.header, branch_titles=t.titles)
+        meta = {
+            "command": command or f"limit {t.experiment}",
+            "seed": seed,
+            **{k: v for k, v in t.info.items() if not isinstance(v, (dict, list)) and not k.startswith("_")},
+            **common.versions(),
+            "detector": t.detector,
+            "summary": summary,
+        }
+        rootio.write_runinfo(f, meta, card_toml=card_text)
+
+
 def _hepdata(cfg, t: LimitTable, force: bool) -> None:
+    from darktmm.simulate import hepdata
+
+    hepdata.write_submission(cfg["hepdata"], [hepdata_curve(t)], overwrite=force)
+
+
+#: HEPData experiment names.
+HEPDATA_EXPERIMENTS = {
+    "borexino": "Borexino Phase II",
+    "xenonnt": "XENONnT SR0",
+    "babar": "BaBar 2017",
+    "na64": "NA64 2023",
+}
+
+
+def hepdata_curve(t: LimitTable):
+    """The ``simulate.hepdata.LimitCurve`` of a LimitTable (observed, expected band if any)."""
     import numpy as np
 
     from darktmm.simulate import hepdata
@@ -468,12 +517,10 @@ def _hepdata(cfg, t: LimitTable, force: bool) -> None:
             np.array([q["expected_p2"] for q in t.points]),
         )
     exp = np.array([q["expected"] for q in t.points]) if all("expected" in q for q in t.points) else None
-    borexino = t.experiment == "borexino"
-    curve = hepdata.LimitCurve(
+    borexino = t.unit == "muB"  # eps*mu_eff (Borexino, XENONnT), else eps
+    return hepdata.LimitCurve(
         name=f"{t.experiment} limit (90 percent CL)",
-        experiment={"borexino": "Borexino Phase II", "babar": "BaBar 2017", "na64": "NA64 2023"}[
-            t.experiment
-        ],
+        experiment=HEPDATA_EXPERIMENTS.get(t.experiment, t.experiment),
         x_name="m_A'",
         x_unit="GeV",
         x_values=m,
@@ -490,4 +537,3 @@ def _hepdata(cfg, t: LimitTable, force: bool) -> None:
         citation="; ".join(t.detector.get("citations", [t.detector.get("citation", "")])),
         band_note="" if exp is not None else t.info.get("expected_band", "no expected band available"),
     )
-    hepdata.write_submission(cfg["hepdata"], [curve], overwrite=force)

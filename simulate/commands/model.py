@@ -33,81 +33,21 @@ _PAIRS = (("e", "mu", 0, 1), ("e", "tau", 0, 2), ("mu", "tau", 1, 2))
 
 
 def run(args) -> int:
-    from darktmm.detectors import constraints as cons
-    from darktmm.detectors import meg
     from darktmm.simulate import rootio
     from darktmm.spectra import uv
-    from darktmm.spectra.constants import MU_B
-    from darktmm.spectra.model import NUFIT52, flavour_to_mass
-    from darktmm.spectra.validate import ParameterError
 
     cfg, card_text = modelcard.resolve_model_args(args, SCHEMA)
     common.check_outputs(cfg["out"], None, (".root",), force=args.force)
     model = modelcard.uv_model(cfg)
-    mu = uv.dark_tmm_matrix(model)
-    mu_muB = mu / MU_B
-    mass_muB = flavour_to_mass(mu_muB, NUFIT52)
-    r_f = cons.fermion_radiated_ratio(model)
-    lfv = []
-    for key, br, limit, ok in meg.check(model):
-        lim = meg.LIMITS[key]
-        lfv.append(
-            {
-                "channel": key,
-                "decay": lim.decay,
-                "br": br,
-                "limit": limit,
-                "allowed": ok,
-                "experiment": lim.experiment,
-                "reference": lim.reference,
-            }
-        )
-    mmax, exceeds = uv.radiative_mass_check(model, warn=False)
-    m_nu = None if math.isinf(model.m2) else uv.radiative_mass_estimate(model)
-    cap_info = None
-    try:
-        cap = modelcard.cap_from_card(cfg)
-        cap_info = cap.summary()
-    except ParameterError as exc:
-        cap_note = str(exc)
-    else:
-        cap_note = ""
-    entries = [
-        {
-            "pair": f"{a}-{b}",
-            "abs_GeV-1": float(abs(mu[i, j])),
-            "abs_muB": float(abs(mu_muB[i, j])),
-            "GeV-1": [float(mu[i, j].real), float(mu[i, j].imag)],
-            "muB": [float(mu_muB[i, j].real), float(mu_muB[i, j].imag)],
-        }
-        for a, b, i, j in _PAIRS
-    ]
-    summary = {
-        "command": "model",
-        "benchmark": str(cfg["benchmark"].get("name") or ""),
-        "card": str(args.card),
-        "uv": cons._uv_dict(model),  # noqa: SLF001
-        "sin2theta": model.sin2theta,
-        "mu_D_flavour": entries,
-        "mu_D_flavour_muB": cons._cplx(mu_muB),  # noqa: SLF001
-        "mu_D_mass_muB": cons._cplx(mass_muB),  # noqa: SLF001
-        "mu_D_mass_abs_muB": {
-            "12": abs(mass_muB[0, 1]),
-            "13": abs(mass_muB[0, 2]),
-            "23": abs(mass_muB[1, 2]),
-        },
-        "fermion_radiated_over_scalar_radiated": r_f,
-        "lfv": lfv,
-        "radiative_mass": {
-            "max_abs_eV": mmax,
-            "threshold_eV": uv.RADIATIVE_MASS_WARN_EV,
-            "exceeds": exceeds,
-            "matrix_eV": None if m_nu is None else cons._cplx(m_nu),  # noqa: SLF001
-            "note": "log-divergent for m2 = inf at fixed theta; give a finite m2" if m_nu is None else "",
-        },
-        "mu_D_cap": cap_info,
-        "mu_D_cap_note": cap_note,
-    }
+    summary = compute(cfg, str(args.card))
+    entries, lfv, r_f = (
+        summary["mu_D_flavour"],
+        summary["lfv"],
+        summary["fermion_radiated_over_scalar_radiated"],
+    )
+    rad = summary["radiative_mass"]
+    mmax, exceeds, m_nu = rad["max_abs_eV"], rad["exceeds"], rad["matrix_eV"]
+    cap_info, cap_note = summary["mu_D_cap"], summary["mu_D_cap_note"]
     if exceeds and m_nu is None:
         print(
             "warning: radiative Majorana mass estimate is log-divergent for m2 = inf at fixed theta "
@@ -171,6 +111,85 @@ def run(args) -> int:
         lines.append(f"MEG II cap: not available ({cap_note})")
     print("\n".join(lines))
     return 0
+
+
+def compute(cfg, card: str = "") -> dict:
+    """The UV model point of a resolved model card: mu_D (flavour and mass basis), the cLFV
+    branching ratios against their limits, the radiative Majorana mass and the MEG II cap, as the
+    JSON summary of ``darktmm model`` (prints nothing)."""
+    from darktmm.detectors import constraints as cons
+    from darktmm.detectors import meg
+    from darktmm.spectra import uv
+    from darktmm.spectra.constants import MU_B
+    from darktmm.spectra.model import NUFIT52, flavour_to_mass
+    from darktmm.spectra.validate import ParameterError
+
+    model = modelcard.uv_model(cfg)
+    mu = uv.dark_tmm_matrix(model)
+    mu_muB = mu / MU_B
+    mass_muB = flavour_to_mass(mu_muB, NUFIT52)
+    r_f = cons.fermion_radiated_ratio(model)
+    lfv = []
+    for key, br, limit, ok in meg.check(model):
+        lim = meg.LIMITS[key]
+        lfv.append(
+            {
+                "channel": key,
+                "decay": lim.decay,
+                "br": br,
+                "limit": limit,
+                "allowed": ok,
+                "experiment": lim.experiment,
+                "reference": lim.reference,
+            }
+        )
+    mmax, exceeds = uv.radiative_mass_check(model, warn=False)
+    m_nu = None if math.isinf(model.m2) else uv.radiative_mass_estimate(model)
+    cap_info = None
+    try:
+        cap = modelcard.cap_from_card(cfg)
+        cap_info = cap.summary()
+    except ParameterError as exc:
+        cap_note = str(exc)
+    else:
+        cap_note = ""
+    entries = [
+        {
+            "pair": f"{a}-{b}",
+            "abs_GeV-1": float(abs(mu[i, j])),
+            "abs_muB": float(abs(mu_muB[i, j])),
+            "GeV-1": [float(mu[i, j].real), float(mu[i, j].imag)],
+            "muB": [float(mu_muB[i, j].real), float(mu_muB[i, j].imag)],
+        }
+        for a, b, i, j in _PAIRS
+    ]
+    summary = {
+        "command": "model",
+        "benchmark": str(cfg["benchmark"].get("name") or ""),
+        "card": card,
+        "uv": cons._uv_dict(model),  # noqa: SLF001
+        "sin2theta": model.sin2theta,
+        "mu_D_flavour": entries,
+        "mu_D_flavour_muB": cons._cplx(mu_muB),  # noqa: SLF001
+        "mu_D_mass_muB": cons._cplx(mass_muB),  # noqa: SLF001
+        "mu_D_mass_abs_muB": {
+            "12": abs(mass_muB[0, 1]),
+            "13": abs(mass_muB[0, 2]),
+            "23": abs(mass_muB[1, 2]),
+        },
+        "fermion_radiated_over_scalar_radiated": r_f,
+        "lfv": lfv,
+        "radiative_mass": {
+            "max_abs_eV": mmax,
+            "threshold_eV": uv.RADIATIVE_MASS_WARN_EV,
+            "exceeds": exceeds,
+            "matrix_eV": None if m_nu is None else cons._cplx(m_nu),  # noqa: SLF001
+            "note": "log-divergent for m2 = inf at fixed theta; give a finite m2" if m_nu is None else "",
+        },
+        "mu_D_cap": cap_info,
+        "mu_D_cap_note": cap_note,
+    }
+    return summary
 
 
 def _ystr(y) -> str:
