@@ -184,6 +184,9 @@ def test_provenance_block(first, data_dir):
     assert cells["numpy"] == [np.__version__]
     assert cells["seed"] == ["1"]
     assert re.fullmatch(r"\d+\.\d s", cells["wall time"][0])
+    assert cells["command"] == [
+        f"darktmm report --card {BM1} --data-dir {data_dir} --masses 0.001,5GeV --out {out}"
+    ]
     # every data file read, with the sha256 of the file itself (hashlib, not the report's code)
     rel = "borexino/phase2_spectrum/phase2_fig6a_components.csv"
     sha = hashlib.sha256((Path(data_dir) / rel).read_bytes()).hexdigest()

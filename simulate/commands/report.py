@@ -316,17 +316,33 @@ def command_line(args) -> str:
     parts = ["darktmm", "report", "--card", str(args.card)]
     keys = {n: k for sec in ("", *modelcard.TABLES) for n, k in (SCHEMA.keys_of(sec) or {}).items()}
     for name, v in sorted(cards.overrides(args, SCHEMA, modelcard.TABLES).items()):
-        flag = cards.flag_of(name, keys[name])
-        if keys[name].kind == "bool":
+        key = keys[name]
+        flag = cards.flag_of(name, key)
+        v = getattr(v, "value", v)  # cards.Given: validated, in the key's unit
+        if key.kind == "bool":
             parts.append(flag if v else "--no-" + flag[2:])
         else:
-            parts += [flag, str(v)]
+            parts += [flag, _option_text(key.kind, v)]
     parts += [f for f, on in (("--force", args.force), ("--resume", args.resume)) if on]
     for flag in ("workers", "scheduler", "scheduler_file", "jobqueue"):
         v = getattr(args, flag, None)
         if v not in (None, 1):
             parts += ["--" + flag.replace("_", "-"), str(v)]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def _option_text(kind: str, v) -> str:
+    """A validated option value written back with its unit (GeV, m, mu_B), as the command line takes it."""
+    unit = {"energy": "GeV", "energy_or_off": "GeV", "masses": "GeV", "length": "m", "moment": "muB"}.get(
+        kind
+    )
+    if unit is None:
+        return str(v)
+    if v is None:
+        return "off"
+    if kind == "masses":
+        return ",".join(f"{float(m):.12g}" for m in v) + unit
+    return f"{float(v):.12g}{unit}"
 
 
 def _data_state(registry: dict, prefixes) -> dict:
