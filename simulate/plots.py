@@ -567,7 +567,7 @@ def limit_plot(path, table, data_dir=None):
         ax.set_ylim(ylo, yhi)
         ax.set_ylabel(r"kinetic mixing $\varepsilon$ (90% CL)")
         mdl = table.info.get("model", {})
-        sub = (
+        sub = mdl.get("description") or (  # a model point that is not (Gamma_dark, flat mu_D) names itself
             rf"$\Gamma_{{\rm dark}}$ = {format_energy(mdl.get('gamma_dark_GeV', 0.0))}, "
             rf"$\mu_D$ = ${tex_number(mdl.get('mu_D_muB', 0.0) or 0.0)}$ $\mu_B$ (flavour blind)"
         )

@@ -562,6 +562,8 @@ def _limit_tables(cfg, s, bx_pts, bx_info, hpts, names, acc_s, profiles):
     tables = [limit.borexino_table(bx_pts, bx_info)]
     tables += [_direct_table(key, pts, info) for key, (pts, info, _) in profiles.items()]
     model = {
+        "description": f"{bench}: MEG II-capped μ_D matrix (|μ_D^eμ| = {s.cap.mu_D_max_muB:.2g} μB), "
+        + _width_text(cfg),
         "benchmark": bench,
         "gamma_dark": s.gamma_desc,
         "mu_D_muB": s.cap.mu_D_max_muB,
@@ -594,6 +596,18 @@ def _limit_tables(cfg, s, bx_pts, bx_info, hpts, names, acc_s, profiles):
             )
             tables.append(limit.babar_table(pts, info, header=header, model=model))
     return tables
+
+
+def _width_text(cfg) -> str:
+    """The card's A' dark width in a few words (figure titles)."""
+    d = {k: v for k, v in cfg["dark_photon"].items() if v is not None}
+    if "dark_fermion_charge" in d:
+        return f"Γ_dark: A′ → χχ̄ (Q_χ = {d['dark_fermion_charge']:g})"
+    if "gamma_dark" in d:
+        return f"Γ_dark = {d['gamma_dark']:g} GeV"
+    if "gamma_dark_over_m" in d:
+        return f"Γ_dark = {d['gamma_dark_over_m']:g} m_A′"
+    return "TMM width only"
 
 
 def _direct_table(key, pts, info):
