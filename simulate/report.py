@@ -181,7 +181,7 @@ h2{font-size:20px;margin:6px 0 10px 0;color:#1f3a5f}
 h3{font-size:16px;margin:16px 0 6px 0}
 p.intro{margin:4px 0 10px 0}
 figure{margin:10px 0 14px 0}
-figure img{max-width:100%;width:760px;border:1px solid #e3e6ea}
+figure img{max-width:100%;width:960px;border:1px solid #e3e6ea}
 figcaption{font-size:13.5px;color:#444;text-align:left;max-width:980px}
 figcaption b{color:#1d232a}
 table{border-collapse:collapse;font-size:13px}
@@ -588,7 +588,7 @@ def _limit_caption(t, cfg, files_of, prov) -> str:
         o = cfg["borexino"]
         return (
             "90% CL upper limit on ε·μ_eff [μ_B] (flavour-blind effective moment) against the dark-photon mass "
-            f"m_A′ [GeV], from the {info.get('method', '')} likelihood of Borexino Phase II "
+            f"m_A′ (MeV on the axis, GeV in the table and files), from the {info.get('method', '')} likelihood of Borexino Phase II "
             f"(pp/⁷Be priors: {info.get('treatment', '')}; VEGAS templates, per-bin rtol {o['rtol']:g}, seed "
             f"{cfg['seed']}): observed (red), Asimov expected median (dashed), ±1σ (green) and ±2σ (yellow) "
             "bands (Cowan, Cranmer, Gross, Vitells, arXiv:1007.1727); dotted: Borexino's published photon limit "
@@ -614,7 +614,8 @@ def _limit_caption(t, cfg, files_of, prov) -> str:
     if t.experiment == "xenonnt":
         pub = t.info.get("published_photon_limit_muB")
         return (
-            "90% CL upper limit on ε·μ_eff [μ_B] against m_A′ [GeV] from XENONnT SR0 electronic recoils "
+            "90% CL upper limit on ε·μ_eff [μ_B] against m_A′ (MeV on the axis, GeV in the table and files) from "
+            "XENONnT SR0 electronic recoils "
             f"({info.get('method', '')}; B0 {info.get('nuisance', '')}, xenon binding {info.get('treatment', '')}; "
             f"VEGAS templates, rtol {info.get('rtol', '')}, seed {info.get('seed', cfg['seed'])}; PRL 129 (2022) "
             "161805, arXiv:2207.11330): observed (red), Asimov expected median (dashed), ±1σ (green) and ±2σ "
@@ -762,7 +763,15 @@ def page(
                 f"{sci(p['product_muB'], 2)} vs {sci(p['borexino_muB'], 2)} μ_B",
             )
         )
-    boxes.append(("wall time", f"{prov['wall_time_s']:.0f} s", f"{len(hpts)} masses, {prov['executor']}"))
+    reused = sum(1 for v in prov["pieces"].values() if v["state"] == "reused")
+    boxes.append(
+        (
+            "wall time",
+            f"{prov['wall_time_s']:.0f} s",
+            f"{len(hpts)} masses, {prov['executor']}"
+            + (f"; {reused} of {len(prov['pieces'])} pieces reused (--resume)" if reused else ""),
+        )
+    )
     rows = [
         (
             _mass(p["m_ap_GeV"]),
