@@ -415,8 +415,14 @@ class ProfileScan:
         return max(self.deviance(theta) - self.d_min, 0.0)
 
 
-def _solve_increasing(f, target: float, x0: float = 1.0, x_max: float = 1e12) -> float:
-    """Smallest x >= 0 with f(x) = target for f increasing from f(0) <= target (bracket by doubling)."""
+def _solve_increasing(f, target: float, x0: float = 1.0, x_max: float | None = None) -> float:
+    """Smallest x >= 0 with f(x) = target for f increasing from f(0) <= target (bracket by doubling).
+
+    The bracket may grow to ``x_max`` (default 1e6 x0, at least 1e12): relative to the scale of the
+    problem, so that heavy mediators (theta ~ 1e12 and more) still find their edges.
+    """
+    if x_max is None:
+        x_max = max(1e12, 1e6 * max(x0, 1.0))
     lo, hi = 0.0, max(x0, 1e-300)
     while f(hi) < target:
         lo, hi = hi, hi * 2.0

@@ -61,3 +61,17 @@ def test_constraints_reports_the_dominant_direct_probe_and_the_crossing(xe_env, 
     t = uproot.open(out)["hierarchy"]
     assert list(t["dominant_direct"].array(library="np")) == [2, 1]
     assert png.stat().st_size > 10_000
+
+
+def test_regression_xenonnt_band_was_inf_for_heavy_mediators(xe_env):
+    """At m_A' >= 0.1 GeV the lower band edges came out inf: the edge search stopped at theta = 1e12
+    while theta ~ (1e-5 muB / 1e-11 muB)^2 = 1e12 there. The band is now finite and ordered."""
+    import math
+
+    from darktmm.detectors import xenonnt
+
+    pts, _ = xenonnt.limit([0.1, 0.3], rtol=1e-2)
+    for p in pts:
+        band = p.band.as_tuple()
+        assert all(math.isfinite(v) for v in band), band
+        assert list(band) == sorted(band) and band[2] == pytest.approx(p.expected, rel=1e-3)
