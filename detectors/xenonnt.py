@@ -44,7 +44,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from darktmm.detectors import data as datamod
-from darktmm.detectors.borexino import LimitPoint, _fine_to_coarse, production_profiles
+from darktmm.detectors.borexino import LimitPoint, Spectrum, _fine_to_coarse, production_profiles
 from darktmm.detectors.stats import SignalOnScaledBackground, asimov_band
 from darktmm.spectra import nue
 from darktmm.spectra.constants import KEV
@@ -382,23 +382,7 @@ def signal_process(
     )
 
 
-# --- VEGAS spectra -------------------------------------------------------------------------------
-@dataclass
-class Spectrum:
-    """One process: true and folded spectra in events/(t yr) per bin, with MC errors."""
-
-    name: str
-    kind: str
-    true_edges: np.ndarray
-    true: np.ndarray
-    true_err: np.ndarray
-    folded_edges: np.ndarray
-    folded: np.ndarray
-    folded_err: np.ndarray
-    neval: int = 0
-    max_rel_error: float = float("nan")
-
-
+# --- VEGAS spectra (detectors.borexino.Spectrum; here in events/(t yr) per bin) ----------------
 def _fine_edges(lo=T_RANGE[0], hi=T_RANGE[1], n=N_FINE) -> np.ndarray:
     return lo * np.exp(np.linspace(0.0, 1.0, n + 1) * math.log(hi / lo))
 

@@ -167,19 +167,7 @@ def _borexino(cfg, card_text) -> int:
     if cfg["out"]:
         y = "rate [cpd/100 t per bin]"
         with rootio.atomic_root(cfg["out"]) as f:
-            for kind, specs in (("sm", sm), ("tmm", tmm)):
-                for c, s in specs.items():
-                    lab = (
-                        "SM"
-                        if kind == "sm"
-                        else f"dark TMM (eps mu_eff = {eps_mu:g} mu_B, m_A' = {m_ap:g} GeV)"
-                    )
-                    f[f"{kind}/{c}_true"] = rootio.th1d(
-                        s.true, s.true_edges / MEV, s.true_err, f"{c} {lab}, true recoil;T [MeV];{y}"
-                    )
-                    f[f"{kind}/{c}_folded"] = rootio.th1d(
-                        s.folded, s.folded_edges / MEV, s.folded_err, f"{c} {lab}, folded;E_rec [MeV];{y}"
-                    )
+            _write_components(f, sm, tmm, eps_mu, m_ap, MEV, "MeV", "", "folded", y)
             if data is not None:
                 f["data"] = rootio.th1d(
                     data.counts,
@@ -266,22 +254,9 @@ def _xenonnt(cfg, card_text) -> int:
     if cfg["out"]:
         y = "rate [events/(t yr) per bin]"
         with rootio.atomic_root(cfg["out"]) as f:
-            for kind, specs in (("sm", sp.sm), ("tmm", sp.tmm)):
-                for c, s in specs.items():
-                    lab = (
-                        "SM"
-                        if kind == "sm"
-                        else f"dark TMM (eps mu_eff = {eps_mu:g} mu_B, m_A' = {m_ap:g} GeV)"
-                    )
-                    f[f"{kind}/{c}_true"] = rootio.th1d(
-                        s.true, s.true_edges / KEV, s.true_err, f"XENONnT {c} {lab}, true recoil;T [keV];{y}"
-                    )
-                    f[f"{kind}/{c}_folded"] = rootio.th1d(
-                        s.folded,
-                        s.folded_edges / KEV,
-                        s.folded_err,
-                        f"XENONnT {c} {lab}, folded x efficiency;E_rec [keV];{y}",
-                    )
+            _write_components(
+                f, sp.sm, sp.tmm, eps_mu, m_ap, KEV, "keV", "XENONnT ", "folded x efficiency", y
+            )
             f["data"] = rootio.th1d(
                 sp.data_counts,
                 sp.edges / KEV,
@@ -303,6 +278,24 @@ def _xenonnt(cfg, card_text) -> int:
         plots.xenonnt_spectrum(cfg["plot"], sp, m_ap, eps_mu)
     common.emit(cfg["json"], summary, "\n".join(lines))
     return 0
+
+
+def _write_components(f, sm, tmm, eps_mu, m_ap, unit, unit_name, prefix, folded_what, y) -> None:
+    """TH1D ``sm/<c>_true``, ``sm/<c>_folded``, ``tmm/...`` of every solar component (Borexino, XENONnT)."""
+    from darktmm.simulate import rootio
+
+    for kind, specs in (("sm", sm), ("tmm", tmm)):
+        lab = "SM" if kind == "sm" else f"dark TMM (eps mu_eff = {eps_mu:g} mu_B, m_A' = {m_ap:g} GeV)"
+        for c, s in specs.items():
+            f[f"{kind}/{c}_true"] = rootio.th1d(
+                s.true, s.true_edges / unit, s.true_err, f"{prefix}{c} {lab}, true recoil;T [{unit_name}];{y}"
+            )
+            f[f"{kind}/{c}_folded"] = rootio.th1d(
+                s.folded,
+                s.folded_edges / unit,
+                s.folded_err,
+                f"{prefix}{c} {lab}, {folded_what};E_rec [{unit_name}];{y}",
+            )
 
 
 def _precision_note(summary: dict, rtol: float) -> None:
